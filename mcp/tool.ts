@@ -1,0 +1,70 @@
+/**
+ * What a tool is: a name, the AuthKit permissions it requires, a zod input shape and a handler. Tool
+ * files in `mcp/tools/` each export one definition made with {@linkcode defineTool}; `mcp/tools/mod.ts`
+ * lists them. The server registers for a caller only the tools whose `requires` the caller holds, and
+ * checks again on every call.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { Identity } from "../auth/identity.ts";
+
+/** A content block a tool returns (the MCP `text` and `image` shapes). */
+export type ToolContent =
+  | { type: "text"; text: string }
+  | { type: "image"; data: string; mimeType: string };
+
+/** A tool's result, as MCP's `CallToolResult`. */
+export interface ToolResult {
+  content: ToolContent[];
+  isError?: boolean;
+}
+
+/** An image generator backend (Workers AI, or the local placeholder). */
+export interface ImageGenerator {
+  /** A short label for results and logs, e.g. `workers-ai` or `local-placeholder`. */
+  readonly name: string;
+  /** Renders `prompt`; resolves to PNG or JPEG bytes, rejects with a clear message on failure. */
+  generate(
+    request: { prompt: string; steps: number },
+    signal?: AbortSignal,
+  ): Promise<{ bytes: Uint8Array; mimeType: string; note?: string }>;
+}
+
+/** Services tools may use; built once per process in `routes/app.ts`. */
+export interface ToolServices {
+  readonly image: ImageGenerator;
+}
+
+/** What a tool handler receives besides its arguments. */
+export interface ToolContext {
+  readonly identity: Identity;
+  readonly services: ToolServices;
+  readonly signal: AbortSignal;
+}
+
+/** A tool, generic over its zod input shape. */
+export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  /** AuthKit permission slugs, all of which the caller must hold. Empty: everyone signed in. */
+  readonly requires: readonly string[];
+  readonly inputSchema: Shape;
+  run(args: z.infer<z.ZodObject<Shape>>, ctx: ToolContext): Promise<ToolResult>;
+}
+
+/** Declares a tool with its argument types inferred from `inputSchema`. */
+export function defineTool<Shape extends z.ZodRawShape>(
+  def: ToolDefinition<Shape>,
+): ToolDefinition<Shape> {
+  return def;
+}
+
+/** The permissions of `tool` that `identity` lacks (empty when the tool is allowed). */
+export function missingPermissions(
+  tool: Pick<ToolDefinition, "requires">,
+  identity: Pick<Identity, "permissions">,
+): string[] {
+  return tool.requires.filter((p) => !identity.permissions.includes(p));
+}
