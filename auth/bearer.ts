@@ -1,0 +1,88 @@
+/**
+ * The bearer check in front of every MCP route. It accepts only our own access tokens (opaque, looked up
+ * by hash), bound to this resource; a WorkOS token or any other string is refused (no passthrough).
+ *
+ * @see ../shared/reference/mcp-spec.md §2.1 RS2, RS7–RS10, RS15
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Identity } from "./identity.ts";
+import type { TokenStore } from "./tokens.ts";
+
+/** Variables the bearer check puts on the Hono context. */
+export type BearerVariables = { identity: Identity };
+
+/** Options of {@linkcode requireBearer}. */
+export interface RequireBearerOptions {
+  tokens: TokenStore;
+  /** Resources (canonical URIs) whose tokens this route accepts; tokens bound to none are accepted too. */
+  resources: readonly string[];
+  /** The Protected Resource Metadata URL to name in challenges. */
+  resourceMetadataUrl: string;
+}
+
+/**
+ * Requires a valid bearer token; sets `c.var.identity`.
+ *
+ * @example
+ * ```ts
+ * app.use("/mcp", requireBearer({ tokens, resources: [mcpUrl], resourceMetadataUrl }));
+ * ```
+ */
+export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<{ Variables: BearerVariables }> {
+  if (!options.resourceMetadataUrl || options.resources.length === 0) {
+    throw new TypeError('"resourceMetadataUrl" and "resources" options are required');
+  }
+  const challenge = (error?: { code: string; description: string }): string => {
+    const parts = [`resource_metadata="${quote(options.resourceMetadataUrl)}"`];
+    if (error) parts.push(`error="${error.code}"`, `error_description="${quote(error.description)}"`);
+    return `Bearer ${parts.join(", ")}`;
+  };
+  const refuse = (status: 400 | 401, error?: { code: string; description: string }): never => {
+    const res = Response.json(
+      error
+        ? { error: error.code, error_description: error.description }
+        : { error: "unauthorized", error_description: "A bearer token is required" },
+      { status, headers: { "www-authenticate": challenge(error), "cache-control": "no-store" } },
+    );
+    throw new HTTPException(status, { res });
+  };
+
+  return async function bearerAuth(c, next) {
+    if (new URL(c.req.url).searchParams.has("access_token")) {
+      refuse(400, { code: "invalid_request", description: "Send the token in the Authorization header" });
+    }
+    const header = c.req.header("authorization");
+    if (!header) return refuse(401);
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+    if (!match) refuse(401, { code: "invalid_token", description: "Malformed Authorization header" });
+    const found = await options.tokens.verifyAccessToken(match![1]!);
+    if (!found) refuse(401, { code: "invalid_token", description: "The access token is invalid, expired or revoked" });
+    const { token, grant } = found!;
+    if (token.resource !== null && !options.resources.includes(token.resource)) {
+      refuse(401, { code: "invalid_token", description: "The access token was issued for another resource" });
+    }
+    c.set("identity", {
+      userId: grant.userId,
+      email: grant.email,
+      name: grant.name,
+      organizationId: grant.organizationId,
+      role: grant.role,
+      roles: grant.roles,
+      permissions: grant.permissions,
+      clientId: token.clientId,
+      grantId: grant.id,
+      scopes: token.scopes,
+      resource: token.resource,
+      expiresAt: token.expiresAt,
+    });
+    await next();
+  };
+}
+
+/** Escapes a quoted-string (RFC 7230 §3.2.6). */
+function quote(value: string): string {
+  return value.replace(/[\\"]/g, (ch) => `\\${ch}`);
+}

@@ -1,0 +1,201 @@
+/**
+ * OAuth clients: dynamic registration (RFC 7591) and client authentication at the token and revocation
+ * endpoints (RFC 6749 §2.3). Public clients (`none`) and confidential ones (`client_secret_basic`,
+ * `client_secret_post`); a confidential client's secret is stored only as a hash.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { OAuthError } from "../lib/errors.ts";
+import { keys } from "../lib/kv_keys.ts";
+import { randomToken, sha256, timingSafeEqual } from "./crypto.ts";
+import { redirectUriProblem } from "./redirect_uri.ts";
+
+/** Client authentication methods we support. */
+export const AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"] as const;
+/** How a client authenticates at the token endpoint. */
+export type AuthMethod = typeof AUTH_METHODS[number];
+
+/** A registered client as stored. */
+export interface Client {
+  clientId: string;
+  clientSecretHash: string | null;
+  clientName: string | null;
+  clientUri: string | null;
+  logoUri: string | null;
+  redirectUris: string[];
+  grantTypes: string[];
+  responseTypes: string[];
+  tokenEndpointAuthMethod: AuthMethod;
+  scope: string | null;
+  softwareId: string | null;
+  softwareVersion: string | null;
+  createdAt: number;
+}
+
+const httpsUrl = z.string().max(2000).refine((v) => {
+  try {
+    return ["https:", "http:"].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}, "must be an http(s) URL");
+
+/** RFC 7591 §2 metadata we accept; unknown fields are ignored, as the RFC requires. */
+const metadataSchema = z.object({
+  redirect_uris: z.array(z.string()).min(1, "at least one redirect URI is required").max(10),
+  token_endpoint_auth_method: z.enum(AUTH_METHODS).default("client_secret_basic"),
+  grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).min(1)
+    .default(["authorization_code", "refresh_token"]),
+  response_types: z.array(z.literal("code")).min(1).default(["code"]),
+  client_name: z.string().trim().min(1).max(200).optional(),
+  client_uri: httpsUrl.optional(),
+  logo_uri: httpsUrl.optional(),
+  scope: z.string().max(1000).optional(),
+  software_id: z.string().max(200).optional(),
+  software_version: z.string().max(200).optional(),
+});
+
+/** Registers and authenticates clients. */
+export class ClientStore {
+  #kv: Deno.Kv;
+  #now: () => number;
+
+  constructor(kv: Deno.Kv, now: () => number = Date.now) {
+    this.#kv = kv;
+    this.#now = now;
+  }
+
+  /**
+   * Registers a client from RFC 7591 metadata; resolves to the §3.2.1 response body.
+   * @throws {OAuthError} `invalid_redirect_uri` or `invalid_client_metadata`.
+   */
+  async register(body: unknown): Promise<Record<string, unknown>> {
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new OAuthError("invalid_client_metadata", "Cannot register client: body must be a JSON object");
+    }
+    const uris = (body as { redirect_uris?: unknown }).redirect_uris;
+    if (Array.isArray(uris)) {
+      for (const uri of uris) {
+        const problem = typeof uri === "string" ? redirectUriProblem(uri) : "must be a string";
+        if (problem) {
+          throw new OAuthError(
+            "invalid_redirect_uri",
+            `Cannot register client: redirect URI ${JSON.stringify(uri)}: ${problem}`,
+          );
+        }
+      }
+    }
+    const parsed = metadataSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join(".") || "body";
+      const code = field.startsWith("redirect_uris") ? "invalid_redirect_uri" : "invalid_client_metadata";
+      throw new OAuthError(code, `Cannot register client: ${field}: ${issue.message}`);
+    }
+    const m = parsed.data;
+    if (m.grant_types.includes("refresh_token") && !m.grant_types.includes("authorization_code")) {
+      throw new OAuthError(
+        "invalid_client_metadata",
+        "Cannot register client: grant_types: refresh_token requires authorization_code",
+      );
+    }
+    const clientId = `mcp_${randomToken(16)}`;
+    const secret = m.token_endpoint_auth_method === "none" ? null : randomToken(32);
+    const now = this.#now();
+    const client: Client = {
+      clientId,
+      clientSecretHash: secret ? await sha256(secret) : null,
+      clientName: m.client_name ?? null,
+      clientUri: m.client_uri ?? null,
+      logoUri: m.logo_uri ?? null,
+      redirectUris: m.redirect_uris,
+      grantTypes: m.grant_types,
+      responseTypes: m.response_types,
+      tokenEndpointAuthMethod: m.token_endpoint_auth_method,
+      scope: m.scope ?? null,
+      softwareId: m.software_id ?? null,
+      softwareVersion: m.software_version ?? null,
+      createdAt: now,
+    };
+    await this.#kv.set(keys.client(clientId), client);
+    return {
+      client_id: clientId,
+      client_id_issued_at: Math.floor(now / 1000),
+      ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+      redirect_uris: client.redirectUris,
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+      grant_types: client.grantTypes,
+      response_types: client.responseTypes,
+      ...(m.client_name ? { client_name: m.client_name } : {}),
+      ...(m.client_uri ? { client_uri: m.client_uri } : {}),
+      ...(m.logo_uri ? { logo_uri: m.logo_uri } : {}),
+      ...(m.scope ? { scope: m.scope } : {}),
+      ...(m.software_id ? { software_id: m.software_id } : {}),
+      ...(m.software_version ? { software_version: m.software_version } : {}),
+    };
+  }
+
+  /** The client, or null when unknown. */
+  async get(clientId: string): Promise<Client | null> {
+    if (clientId.length > 200) return null;
+    return (await this.#kv.get<Client>(keys.client(clientId))).value;
+  }
+
+  /**
+   * Authenticates the client of a token or revocation request, per the method it registered.
+   * @throws {OAuthError} `invalid_client` (401; with `WWW-Authenticate` when Basic was tried).
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+   */
+  async authenticate(headers: Headers, form: URLSearchParams): Promise<Client> {
+    const basic = parseBasic(headers.get("authorization"));
+    const bodyId = form.get("client_id");
+    const bodySecret = form.get("client_secret");
+    if (basic && bodyId !== null && bodyId !== basic.id) {
+      throw invalidClient("client_id in the body differs from the Authorization header", true);
+    }
+    const clientId = basic?.id ?? bodyId;
+    if (!clientId) throw new OAuthError("invalid_client", "Cannot authenticate client: client_id is missing");
+    const client = await this.get(clientId);
+    if (!client) throw invalidClient("unknown client", basic !== null);
+    const presented = basic ? "client_secret_basic" : bodySecret !== null ? "client_secret_post" : "none";
+    if (presented !== client.tokenEndpointAuthMethod) {
+      throw invalidClient(
+        `client registered ${client.tokenEndpointAuthMethod} but authenticated with ${presented}`,
+        basic !== null,
+      );
+    }
+    if (client.clientSecretHash) {
+      const secret = basic?.secret ?? bodySecret ?? "";
+      if (!timingSafeEqual(await sha256(secret), client.clientSecretHash)) {
+        throw invalidClient("wrong client secret", basic !== null);
+      }
+    }
+    return client;
+  }
+}
+
+function invalidClient(reason: string, basic: boolean): OAuthError {
+  return new OAuthError("invalid_client", `Cannot authenticate client: ${reason}`, {
+    headers: basic ? { "www-authenticate": 'Basic realm="token"' } : {},
+  });
+}
+
+function parseBasic(header: string | null): { id: string; secret: string } | null {
+  if (!header?.toLowerCase().startsWith("basic ")) return null;
+  let decoded: string;
+  try {
+    decoded = atob(header.slice(6).trim());
+  } catch {
+    throw invalidClient("malformed Basic credentials", true);
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) throw invalidClient("malformed Basic credentials", true);
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+  const unform = (s: string) => decodeURIComponent(s.replaceAll("+", " "));
+  try {
+    return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) };
+  } catch {
+    throw invalidClient("malformed Basic credentials", true);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Consent: the per-browser record of approved clients, the CSRF token of the consent form, and the
+ * server-side copy of the authorization request awaiting consent. The approval cookie is a signed
+ * `__Host-` cookie bound to client ids (mcp-spec §2.3, confused-deputy protections).
+ *
+ * On `http://localhost` the cookies still carry `Secure`: browsers treat localhost as a secure context
+ * and accept them, and a `__Host-` cookie without `Secure` would be rejected outright.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { getCookie, getSignedCookie, setCookie, setSignedCookie } from "hono/cookie";
+import { keys } from "../lib/kv_keys.ts";
+import type { AuthorizationRequest } from "./authorize.ts";
+import { randomToken, sha256, timingSafeEqual } from "./crypto.ts";
+
+/** Remembered approvals: client ids, most recent first. */
+export const CONSENT_COOKIE = "__Host-mcp-consent";
+/** The consent form's CSRF token (double submit, also bound to the stored request). */
+export const CSRF_COOKIE = "__Host-mcp-csrf";
+/** A consent request lives 10 minutes. */
+export const CONSENT_REQUEST_TTL_MS = 10 * 60 * 1000;
+const CONSENT_MAX_AGE_S = 90 * 24 * 60 * 60;
+const MAX_REMEMBERED = 20;
+
+const COOKIE = { path: "/", secure: true, httpOnly: true, sameSite: "Lax" } as const;
+
+interface ConsentRequestRecord {
+  request: AuthorizationRequest;
+  csrfHash: string;
+  expiresAt: number;
+}
+
+/** Consent state: cookies and pending consent requests. */
+export class Consent {
+  #kv: Deno.Kv;
+  #secret: string;
+  #now: () => number;
+
+  constructor(kv: Deno.Kv, cookieSecret: string, now: () => number = Date.now) {
+    this.#kv = kv;
+    this.#secret = cookieSecret;
+    this.#now = now;
+  }
+
+  /** Whether this browser already approved `clientId`. */
+  async isApproved(c: Context, clientId: string): Promise<boolean> {
+    return (await this.#approved(c)).includes(clientId);
+  }
+
+  /** Remembers in this browser that `clientId` was approved. */
+  async remember(c: Context, clientId: string): Promise<void> {
+    const list = [clientId, ...(await this.#approved(c)).filter((id) => id !== clientId)]
+      .slice(0, MAX_REMEMBERED);
+    await setSignedCookie(c, CONSENT_COOKIE, JSON.stringify(list), this.#secret, {
+      ...COOKIE,
+      maxAge: CONSENT_MAX_AGE_S,
+    });
+  }
+
+  async #approved(c: Context): Promise<string[]> {
+    const raw = await getSignedCookie(c, this.#secret, CONSENT_COOKIE);
+    if (!raw) return [];
+    try {
+      const list = JSON.parse(raw);
+      return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Stores `request` until the user answers the consent page; returns the request id and the CSRF token
+   * to embed in the form (the token is also set as a cookie, reusing this browser's existing one).
+   */
+  async begin(c: Context, request: AuthorizationRequest): Promise<{ requestId: string; csrf: string }> {
+    const existing = getCookie(c, CSRF_COOKIE);
+    const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
+    setCookie(c, CSRF_COOKIE, csrf, { ...COOKIE, maxAge: CONSENT_REQUEST_TTL_MS / 1000 });
+    const requestId = randomToken(16);
+    const record: ConsentRequestRecord = {
+      request,
+      csrfHash: await sha256(csrf),
+      expiresAt: this.#now() + CONSENT_REQUEST_TTL_MS,
+    };
+    await this.#kv.set(keys.consentRequest(requestId), record, { expireIn: CONSENT_REQUEST_TTL_MS });
+    return { requestId, csrf };
+  }
+
+  /**
+   * Consumes the consent request named by the form, once, after checking the CSRF token against both the
+   * cookie and the stored request. Returns null when anything does not match.
+   */
+  async consume(c: Context, requestId: string, csrf: string): Promise<AuthorizationRequest | null> {
+    const cookie = getCookie(c, CSRF_COOKIE);
+    if (!cookie || !csrf || !timingSafeEqual(cookie, csrf) || requestId.length > 64) return null;
+    const key = keys.consentRequest(requestId);
+    const entry = await this.#kv.get<ConsentRequestRecord>(key);
+    const record = entry.value;
+    if (!record || record.expiresAt <= this.#now()) return null;
+    if (!timingSafeEqual(await sha256(csrf), record.csrfHash)) return null;
+    const res = await this.#kv.atomic().check(entry).delete(key).commit();
+    return res.ok ? record.request : null;
+  }
+}

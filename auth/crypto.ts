@@ -1,0 +1,92 @@
+/**
+ * Small crypto helpers on WebCrypto: random tokens, SHA-256 hashes for storing secrets, and keys derived
+ * from COOKIE_ENCRYPTION_KEY (HKDF) for cookie signing and for encryption at rest (AES-GCM).
+ *
+ * Written here rather than taken from a library because each is a few lines over WebCrypto; jose's JWE
+ * would do the encryption too, but adds a JSON envelope we do not need.
+ *
+ * @module
+ */
+import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
+
+/** A random token of `bytes` bytes (default 32: 256 bits), base64url without padding. */
+export function randomToken(bytes = 32): string {
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/** SHA-256 of `value`, base64url: how secrets are keyed and stored in KV. */
+export async function sha256(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+  return encodeBase64Url(new Uint8Array(digest));
+}
+
+/** Compares two strings in time independent of where they differ. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Keys derived from the one configured secret, each for one purpose. */
+export interface DerivedKeys {
+  /** HMAC secret for signed cookies (hex). */
+  readonly cookieSecret: string;
+  /** AES-GCM key for secrets stored in KV. */
+  readonly encryptionKey: CryptoKey;
+}
+
+/**
+ * Derives independent keys for cookies and for encryption at rest from `secret` (HKDF-SHA-256 with
+ * distinct `info` labels), so a leak of one does not expose the other.
+ */
+export async function deriveKeys(secret: string): Promise<DerivedKeys> {
+  const base = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    "HKDF",
+    false,
+    ["deriveBits", "deriveKey"],
+  );
+  const params = (info: string): HkdfParams => ({
+    name: "HKDF",
+    hash: "SHA-256",
+    salt: new TextEncoder().encode("mcp-authkit"),
+    info: new TextEncoder().encode(info),
+  });
+  const cookieBits = await crypto.subtle.deriveBits(params("cookie-signing-v1"), base, 256);
+  const encryptionKey = await crypto.subtle.deriveKey(
+    params("kv-encryption-v1"),
+    base,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+  const cookieSecret = Array.from(new Uint8Array(cookieBits), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  return { cookieSecret, encryptionKey };
+}
+
+/** Encrypts `plaintext` (AES-GCM, random 96-bit IV); `aad` binds it to its record. */
+export async function encrypt(key: CryptoKey, plaintext: string, aad: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(aad) },
+    key,
+    new TextEncoder().encode(plaintext),
+  );
+  return `v1.${encodeBase64Url(iv)}.${encodeBase64Url(new Uint8Array(sealed))}`;
+}
+
+/** Decrypts what {@linkcode encrypt} produced with the same `aad`; throws if it was tampered with. */
+export async function decrypt(key: CryptoKey, sealed: string, aad: string): Promise<string> {
+  const [version, iv, data] = sealed.split(".");
+  if (version !== "v1" || !iv || !data) throw new TypeError("Cannot decrypt value: unknown format");
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: decodeBase64Url(iv), additionalData: new TextEncoder().encode(aad) },
+    key,
+    decodeBase64Url(data),
+  );
+  return new TextDecoder().decode(plain);
+}

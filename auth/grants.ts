@@ -1,0 +1,143 @@
+/**
+ * Grants: one user signed in through one client. A grant holds what WorkOS told us about the user (the
+ * organization, role and permissions) and the WorkOS session (its refresh token encrypted at rest). Every
+ * token we issue points at a grant; revoking the grant ends all of them at once.
+ *
+ * @module
+ */
+import { keys } from "../lib/kv_keys.ts";
+import { decrypt, encrypt, randomToken } from "./crypto.ts";
+
+/** How long a grant lives without use: the refresh-token lifetime. */
+export const GRANT_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** What WorkOS said about the user at sign-in or at the last upstream refresh. */
+export interface UpstreamIdentity {
+  userId: string;
+  email: string;
+  name: string | null;
+  organizationId: string | null;
+  role: string | null;
+  roles: string[];
+  permissions: string[];
+  /** WorkOS session id (`sid`), for sign-out and revocation. */
+  sessionId: string;
+}
+
+/** A grant as stored in KV. */
+export interface Grant extends UpstreamIdentity {
+  id: string;
+  clientId: string;
+  /** Scopes the client asked for. */
+  scopes: string[];
+  /** The resource the client asked for, or null for all of ours. */
+  resource: string | null;
+  /** The WorkOS refresh token, AES-GCM encrypted with the grant id as associated data. */
+  upstreamRefreshToken: string;
+  createdAt: number;
+  /** When the permissions were last confirmed by WorkOS. */
+  permissionsCheckedAt: number;
+  expiresAt: number;
+}
+
+/** Store for grants. */
+export class GrantStore {
+  #kv: Deno.Kv;
+  #key: CryptoKey;
+  #now: () => number;
+
+  constructor(kv: Deno.Kv, encryptionKey: CryptoKey, now: () => number = Date.now) {
+    this.#kv = kv;
+    this.#key = encryptionKey;
+    this.#now = now;
+  }
+
+  /**
+   * Creates a grant after a successful sign-in; it lives `ttlMs` until a code redemption extends it.
+   */
+  async create(
+    input: {
+      upstream: UpstreamIdentity;
+      upstreamRefreshToken: string;
+      clientId: string;
+      scopes: string[];
+      resource: string | null;
+    },
+    ttlMs: number,
+  ): Promise<Grant> {
+    const id = `grant_${randomToken(16)}`;
+    const now = this.#now();
+    const grant: Grant = {
+      ...input.upstream,
+      id,
+      clientId: input.clientId,
+      scopes: input.scopes,
+      resource: input.resource,
+      upstreamRefreshToken: await encrypt(this.#key, input.upstreamRefreshToken, id),
+      createdAt: now,
+      permissionsCheckedAt: now,
+      expiresAt: now + ttlMs,
+    };
+    const res = await this.#kv.atomic()
+      .check({ key: keys.grant(id), versionstamp: null })
+      .set(keys.grant(id), grant, { expireIn: ttlMs })
+      .set(keys.userGrant(grant.userId, id), grant.clientId, { expireIn: ttlMs })
+      .commit();
+    if (!res.ok) throw new Error("Cannot create grant: id collision");
+    return grant;
+  }
+
+  /** The grant, or null when unknown, revoked or expired. */
+  async get(id: string): Promise<Grant | null> {
+    const entry = await this.#kv.get<Grant>(keys.grant(id));
+    return live(entry.value, this.#now());
+  }
+
+  /** The grant with its versionstamp, for atomic updates. */
+  async getEntry(id: string): Promise<Deno.KvEntryMaybe<Grant>> {
+    return await this.#kv.get<Grant>(keys.grant(id));
+  }
+
+  /** Decrypts the grant's WorkOS refresh token. */
+  async upstreamRefreshToken(grant: Grant): Promise<string> {
+    return await decrypt(this.#key, grant.upstreamRefreshToken, grant.id);
+  }
+
+  /** Encrypts a new WorkOS refresh token for `grantId`. */
+  async sealUpstreamRefreshToken(grantId: string, token: string): Promise<string> {
+    return await encrypt(this.#key, token, grantId);
+  }
+
+  /** Deletes the grant and every token issued from it. Idempotent. */
+  async revoke(id: string): Promise<void> {
+    const entry = await this.#kv.get<Grant>(keys.grant(id));
+    const tokenKeys: Deno.KvKey[] = [];
+    for await (const e of this.#kv.list<string>({ prefix: keys.grantTokens(id) })) {
+      const [, , , kind, hash] = e.key as [string, string, string, "access" | "refresh", string];
+      tokenKeys.push(e.key, kind === "access" ? keys.accessToken(hash) : keys.refreshToken(hash));
+    }
+    const all = [keys.grant(id), ...tokenKeys];
+    if (entry.value) all.push(keys.userGrant(entry.value.userId, id));
+    // An atomic allows 1000 mutations; a grant's tokens are far fewer, but batch to stay within limits.
+    for (let i = 0; i < all.length; i += 500) {
+      const op = this.#kv.atomic();
+      for (const key of all.slice(i, i + 500)) op.delete(key);
+      await op.commit();
+    }
+  }
+
+  /** Ids of the user's live grants. */
+  async listForUser(userId: string): Promise<Grant[]> {
+    const ids: string[] = [];
+    for await (const e of this.#kv.list({ prefix: keys.userGrants(userId) })) {
+      ids.push(String(e.key[e.key.length - 1]));
+    }
+    const grants = await Promise.all(ids.map((id) => this.get(id)));
+    return grants.filter((g): g is Grant => g !== null);
+  }
+}
+
+/** `grant` if it has not expired, else null. */
+export function live(grant: Grant | null, now: number): Grant | null {
+  return grant && grant.expiresAt > now ? grant : null;
+}

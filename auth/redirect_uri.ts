@@ -1,0 +1,53 @@
+/**
+ * Which redirect URIs a client may register: https; http only on a loopback host (any port, RFC 8252
+ * §7.3); or a private-use scheme for native apps (RFC 8252 §7.1, e.g. `cursor://`). Never a fragment,
+ * never a scheme that runs code or inlines content.
+ *
+ * @module
+ */
+
+const FORBIDDEN_SCHEMES = new Set([
+  "javascript:",
+  "data:",
+  "vbscript:",
+  "file:",
+  "blob:",
+  "about:",
+  "filesystem:",
+  "ws:",
+  "wss:",
+  "ftp:",
+]);
+const SCHEME = /^[a-z][a-z0-9+.-]*:$/;
+
+/** Whether `host` (as `URL.hostname` gives it) is a loopback host. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Why `uri` may not be registered as a redirect URI, or null when it may.
+ *
+ * @example
+ * ```ts
+ * redirectUriProblem("http://evil.example/cb"); // "http is allowed only on a loopback host"
+ * ```
+ */
+export function redirectUriProblem(uri: string): string | null {
+  if (uri.length > 2000) return "too long";
+  if (uri.includes("#")) return "must not contain a fragment";
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return "not an absolute URI";
+  }
+  const scheme = url.protocol.toLowerCase();
+  if (FORBIDDEN_SCHEMES.has(scheme)) return `the ${scheme} scheme is not allowed`;
+  if (scheme === "https:") return url.hostname ? null : "https URI without a host";
+  if (scheme === "http:") {
+    return isLoopbackHost(url.hostname) ? null : "http is allowed only on a loopback host";
+  }
+  if (!SCHEME.test(scheme)) return "invalid scheme";
+  return null;
+}

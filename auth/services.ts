@@ -1,0 +1,48 @@
+/**
+ * The authorization server's parts, built once per app from its dependencies.
+ *
+ * @module
+ */
+import type { WorkOS } from "@workos-inc/node";
+import type { Config } from "../lib/config.ts";
+import { ClientStore } from "./clients.ts";
+import { CodeStore } from "./codes.ts";
+import { Consent } from "./consent.ts";
+import type { DerivedKeys } from "./crypto.ts";
+import { GrantStore } from "./grants.ts";
+import { PendingStore } from "./pending.ts";
+import { TokenStore } from "./tokens.ts";
+import { Upstream } from "./workos.ts";
+
+/** Everything the OAuth routes and the bearer check use. */
+export interface AuthServices {
+  readonly config: Config;
+  readonly clients: ClientStore;
+  readonly grants: GrantStore;
+  readonly tokens: TokenStore;
+  readonly codes: CodeStore;
+  readonly pending: PendingStore;
+  readonly consent: Consent;
+  readonly upstream: Upstream;
+  readonly now: () => number;
+}
+
+/** Builds the services over one KV handle. */
+export function createAuthServices(
+  deps: { kv: Deno.Kv; config: Config; workos: WorkOS; keys: DerivedKeys; now?: () => number },
+): AuthServices {
+  const now = deps.now ?? Date.now;
+  const grants = new GrantStore(deps.kv, deps.keys.encryptionKey, now);
+  const tokens = new TokenStore(deps.kv, grants, now);
+  return {
+    config: deps.config,
+    clients: new ClientStore(deps.kv, now),
+    grants,
+    tokens,
+    codes: new CodeStore(deps.kv, grants, tokens, now),
+    pending: new PendingStore(deps.kv, now),
+    consent: new Consent(deps.kv, deps.keys.cookieSecret, now),
+    upstream: new Upstream(deps.workos, deps.config),
+    now,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The token endpoint (`POST /token`): `authorization_code` and `refresh_token` grants, with client
+ * authentication per registration and RFC 6749 §5.2 errors.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.2
+ * @module
+ */
+import { OAuthError } from "../lib/errors.ts";
+import { ourResource } from "./resource.ts";
+import type { AuthServices } from "./services.ts";
+
+/** Reads an `application/x-www-form-urlencoded` body, refusing other types and repeated parameters. */
+export async function readForm(request: Request): Promise<URLSearchParams> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+    throw new OAuthError("invalid_request", "Content-Type must be application/x-www-form-urlencoded");
+  }
+  const text = await request.text();
+  if (text.length > 16_384) throw new OAuthError("invalid_request", "Request body is too large");
+  const form = new URLSearchParams(text);
+  const seen = new Set<string>();
+  for (const key of form.keys()) {
+    if (seen.has(key)) throw new OAuthError("invalid_request", `Parameter ${key} was given more than once`);
+    seen.add(key);
+  }
+  return form;
+}
+
+/** Handles a token request; resolves to the JSON response with `Cache-Control: no-store`. */
+export async function handleTokenRequest(request: Request, auth: AuthServices): Promise<Response> {
+  const form = await readForm(request);
+  const grantType = form.get("grant_type");
+  if (!grantType) throw new OAuthError("invalid_request", "grant_type is required");
+  if (grantType !== "authorization_code" && grantType !== "refresh_token") {
+    throw new OAuthError("unsupported_grant_type", `grant_type ${grantType} is not supported`);
+  }
+  const client = await auth.clients.authenticate(request.headers, form);
+  if (!client.grantTypes.includes(grantType)) {
+    throw new OAuthError("unauthorized_client", `This client did not register the ${grantType} grant`);
+  }
+  const resourceParam = form.get("resource");
+  let resource: string | null = null;
+  if (resourceParam !== null) {
+    resource = ourResource(auth.config, resourceParam);
+    if (!resource) throw new OAuthError("invalid_target", "resource does not name this server's MCP endpoint");
+  }
+
+  let body;
+  if (grantType === "authorization_code") {
+    const code = form.get("code");
+    if (!code) throw new OAuthError("invalid_request", "code is required");
+    body = await auth.codes.redeem({
+      code,
+      clientId: client.clientId,
+      redirectUri: form.get("redirect_uri"),
+      codeVerifier: form.get("code_verifier"),
+      resource,
+    });
+  } else {
+    const token = form.get("refresh_token");
+    if (!token) throw new OAuthError("invalid_request", "refresh_token is required");
+    body = await auth.tokens.refresh(token, client.clientId, resource);
+  }
+  return Response.json(body, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
+}
+
+/**
+ * Handles a revocation request (RFC 7009): the owning client may revoke its tokens; anything else,
+ * including another client's token, is answered 200 and changes nothing (§2.2).
+ */
+export async function handleRevocationRequest(request: Request, auth: AuthServices): Promise<Response> {
+  const form = await readForm(request);
+  const client = await auth.clients.authenticate(request.headers, form);
+  const token = form.get("token");
+  if (!token) throw new OAuthError("invalid_request", "token is required");
+  await auth.tokens.revoke(token, client.clientId);
+  return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
+}

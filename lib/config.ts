@@ -1,0 +1,198 @@
+/**
+ * Configuration, read once from the environment and validated with zod. A bad or missing value stops the
+ * server with a message that names the variable and says how to fix it.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { isLoopbackHost } from "../auth/redirect_uri.ts";
+
+/** Validated configuration. URLs carry no trailing slash. */
+export interface Config {
+  /** `emulator` when no WORKOS_CLIENT_ID is set: the built-in AuthKit emulator is mounted on our origin. */
+  readonly mode: "workos" | "emulator";
+  /** External origin, e.g. `https://mcp.example.com`; our OAuth issuer. */
+  readonly publicUrl: string;
+  readonly port: number;
+  /** Interface to bind. */
+  readonly hostname: string;
+  /** Local KV file, or undefined on Deno Deploy (the attached database). */
+  readonly kvPath: string | undefined;
+  readonly workos: {
+    readonly clientId: string;
+    readonly apiKey: string;
+    readonly apiHostname: string;
+    readonly apiPort: number | undefined;
+    readonly apiHttps: boolean;
+    /** Accepted `iss` values of WorkOS access tokens. */
+    readonly issuers: readonly string[];
+  };
+  /** Secret material from which cookie and encryption keys are derived. */
+  readonly cookieEncryptionKey: string;
+  /** True when COOKIE_ENCRYPTION_KEY was not set and a per-process key was generated (emulator mode only). */
+  readonly ephemeralKey: boolean;
+  /** Demo users file for the emulator, when AUTHKIT_EMULATOR_USERS is set. */
+  readonly emulatorUsersFile: string | undefined;
+  /** Whether we run on Deno Deploy. */
+  readonly onDeploy: boolean;
+}
+
+/** Raised for a bad configuration; the message names the variable and the fix. */
+export class ConfigError extends Error {
+  /** The variable at fault. */
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`Invalid configuration: ${variable}: ${message}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+const EMULATOR_CLIENT_ID = "client_emulator";
+const EMULATOR_API_KEY = "sk_emulator";
+
+const optional = z.string().trim().transform((v) => (v === "" ? undefined : v)).optional();
+
+const portNumber = optional.refine((v) => v === undefined || /^[0-9]{1,5}$/.test(v) && Number(v) <= 65535, {
+  message: "must be a port number between 0 (any free port) and 65535",
+}).transform((v) => (v === undefined ? undefined : Number(v)));
+
+const schema = z.object({
+  WORKOS_CLIENT_ID: optional,
+  WORKOS_API_KEY: optional,
+  WORKOS_CLIENT_SECRET: optional,
+  COOKIE_ENCRYPTION_KEY: optional.refine((v) => v === undefined || v.length >= 32, {
+    message: "must be at least 32 characters; generate one with `openssl rand -hex 32`",
+  }),
+  PUBLIC_URL: optional.refine((v) => v === undefined || isOrigin(v), {
+    message: "must be an http(s) origin without a path, e.g. https://mcp.example.com",
+  }),
+  PORT: portNumber,
+  HOSTNAME: optional,
+  KV_PATH: optional,
+  WORKOS_API_HOSTNAME: optional.refine((v) => v === undefined || /^[a-z0-9.-]+$/i.test(v), {
+    message: "must be a bare host name such as api.workos.com (no scheme, no port)",
+  }),
+  WORKOS_API_PORT: portNumber,
+  WORKOS_API_HTTPS: optional.refine((v) => v === undefined || v === "true" || v === "false", {
+    message: 'must be "true" or "false"',
+  }),
+  WORKOS_ISSUER: optional,
+  AUTHKIT_EMULATOR_USERS: optional,
+  DENO_DEPLOYMENT_ID: optional,
+});
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") &&
+      (url.pathname === "/" || url.pathname === "") && !url.search && !url.hash &&
+      !value.endsWith("/");
+  } catch {
+    return false;
+  }
+}
+
+/** The `iss` forms WorkOS issues for an API base URL (see workos-contract.md §4). */
+export function defaultIssuers(apiBase: string, clientId: string): string[] {
+  return [apiBase, `${apiBase}/user_management/${clientId}`];
+}
+
+/**
+ * Reads the configuration from `env`.
+ *
+ * @param env Variables, e.g. `Deno.env.toObject()`.
+ * @throws {ConfigError} naming the variable and the fix.
+ * @example
+ * ```ts
+ * const config = loadConfig({ PORT: "8788" }); // emulator mode
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const e = parsed.data;
+  const onDeploy = e.DENO_DEPLOYMENT_ID !== undefined;
+  const mode = e.WORKOS_CLIENT_ID ? "workos" : "emulator";
+  const port = e.PORT ?? 8788;
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${port}`;
+
+  if (mode === "emulator" && onDeploy) {
+    throw new ConfigError(
+      "WORKOS_CLIENT_ID",
+      "is not set, and the local AuthKit emulator is refused on Deno Deploy (anyone could sign in as a demo user); set WORKOS_CLIENT_ID and WORKOS_API_KEY from the WorkOS dashboard (API Keys)",
+    );
+  }
+  const apiKey = e.WORKOS_API_KEY ?? e.WORKOS_CLIENT_SECRET;
+  if (mode === "workos" && !apiKey) {
+    throw new ConfigError(
+      "WORKOS_API_KEY",
+      "is required with WORKOS_CLIENT_ID; copy the secret key (sk_…) from the WorkOS dashboard, API Keys (WORKOS_CLIENT_SECRET is accepted as well)",
+    );
+  }
+  if (mode === "workos" && !e.COOKIE_ENCRYPTION_KEY) {
+    throw new ConfigError(
+      "COOKIE_ENCRYPTION_KEY",
+      "is required outside emulator mode; generate one with `openssl rand -hex 32` and keep it secret and stable",
+    );
+  }
+  if (onDeploy && !publicUrl.startsWith("https://")) {
+    throw new ConfigError("PUBLIC_URL", "must be the app's https:// origin on Deno Deploy");
+  }
+  const publicHost = new URL(publicUrl).hostname;
+  if (publicUrl.startsWith("http://") && !isLoopbackHost(publicHost)) {
+    throw new ConfigError(
+      "PUBLIC_URL",
+      "must be https:// unless the host is localhost or 127.0.0.1 (OAuth endpoints must not run over plain http); put a TLS proxy in front and set PUBLIC_URL to its https origin",
+    );
+  }
+
+  const publicOrigin = new URL(publicUrl);
+  const emulator = mode === "emulator";
+  const apiHostname = e.WORKOS_API_HOSTNAME ?? (emulator ? publicOrigin.hostname : "api.workos.com");
+  const apiHttps = e.WORKOS_API_HTTPS !== undefined
+    ? e.WORKOS_API_HTTPS === "true"
+    : emulator
+    ? publicOrigin.protocol === "https:"
+    : true;
+  const apiPort = e.WORKOS_API_PORT ??
+    (emulator && !e.WORKOS_API_HOSTNAME ? Number(publicOrigin.port) || undefined : undefined);
+  const clientId = e.WORKOS_CLIENT_ID ?? EMULATOR_CLIENT_ID;
+  const apiBase = `${apiHttps ? "https" : "http"}://${apiHostname}${apiPort ? `:${apiPort}` : ""}`;
+  const issuers = e.WORKOS_ISSUER
+    ? e.WORKOS_ISSUER.split(",").map((s) => s.trim()).filter(Boolean)
+    : defaultIssuers(apiBase, clientId);
+
+  return {
+    mode,
+    publicUrl,
+    port,
+    hostname: e.HOSTNAME ?? (emulator ? "127.0.0.1" : "0.0.0.0"),
+    kvPath: onDeploy ? undefined : e.KV_PATH ?? ".data/kv.sqlite3",
+    workos: {
+      clientId,
+      apiKey: apiKey ?? EMULATOR_API_KEY,
+      apiHostname,
+      apiPort,
+      apiHttps,
+      issuers,
+    },
+    cookieEncryptionKey: e.COOKIE_ENCRYPTION_KEY ?? randomKey(),
+    ephemeralKey: !e.COOKIE_ENCRYPTION_KEY,
+    emulatorUsersFile: e.AUTHKIT_EMULATOR_USERS,
+    onDeploy,
+  };
+}
+
+function randomKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/** The MCP resource identifiers we serve (RFC 8707 / RFC 9728). */
+export function resources(config: Pick<Config, "publicUrl">): { mcp: string; sse: string } {
+  return { mcp: `${config.publicUrl}/mcp`, sse: `${config.publicUrl}/sse` };
+}

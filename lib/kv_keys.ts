@@ -1,0 +1,38 @@
+/**
+ * Every Deno KV key the service uses, built in one place. Keys are tuples (no string concatenation, so
+ * no delimiter injection); secrets appear in keys only as SHA-256 hashes.
+ *
+ * @module
+ */
+
+/** KV key builders, grouped by concern. */
+export const keys = {
+  /** A registered OAuth client (RFC 7591). */
+  client: (clientId: string): Deno.KvKey => ["oauth", "client", clientId],
+  /** A validated authorization request awaiting the user's consent, by request id. */
+  consentRequest: (requestId: string): Deno.KvKey => ["oauth", "consent_request", requestId],
+  /** A pending upstream (AuthKit) authorization, by the hash of our upstream `state`. */
+  pending: (stateHash: string): Deno.KvKey => ["oauth", "pending", stateHash],
+  /** An authorization code, by its hash. */
+  code: (codeHash: string): Deno.KvKey => ["oauth", "code", codeHash],
+  /** A grant: one user signed in through one client. */
+  grant: (grantId: string): Deno.KvKey => ["oauth", "grant", grantId],
+  /** Index of a user's grants. */
+  userGrant: (userId: string, grantId: string): Deno.KvKey => ["oauth", "user_grant", userId, grantId],
+  /** Prefix of {@linkcode keys.userGrant}. */
+  userGrants: (userId: string): Deno.KvKey => ["oauth", "user_grant", userId],
+  /** An access token, by its hash. */
+  accessToken: (tokenHash: string): Deno.KvKey => ["oauth", "access", tokenHash],
+  /** A refresh token, by its hash. */
+  refreshToken: (tokenHash: string): Deno.KvKey => ["oauth", "refresh", tokenHash],
+  /** Index of every token issued from a grant, so revoking the grant can delete them. */
+  grantToken: (grantId: string, kind: "access" | "refresh", tokenHash: string): Deno.KvKey => [
+    "oauth",
+    "grant_token",
+    grantId,
+    kind,
+    tokenHash,
+  ],
+  /** Prefix of {@linkcode keys.grantToken}. */
+  grantTokens: (grantId: string): Deno.KvKey => ["oauth", "grant_token", grantId],
+} as const;

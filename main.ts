@@ -1,0 +1,44 @@
+/**
+ * Entry point: read the configuration, start the service, print a banner, stop cleanly on a signal.
+ * Everything else lives in `lib/serve.ts` and `routes/app.ts`.
+ *
+ * @module
+ */
+import { ConfigError, resources } from "./lib/config.ts";
+import { log } from "./lib/log.ts";
+import { startServer } from "./lib/serve.ts";
+
+try {
+  const server = await startServer({ env: Deno.env.toObject() });
+  const { config } = server;
+  const r = resources(config);
+  log("info", "MCP server listening", {
+    mode: config.mode,
+    url: config.publicUrl,
+    mcp: r.mcp,
+    sse: r.sse,
+    listen: `${config.hostname}:${config.port}`,
+    kv: config.kvPath ?? "Deno Deploy database",
+    ...(config.mode === "emulator"
+      ? {
+        emulator: `local AuthKit emulator at ${config.publicUrl}/user_management/authorize`,
+        demoUsers: ["alice@example.com (image_generation)", "bob@example.com (none)", "carol@example.com (2 orgs)"],
+      }
+      : { workos: `${config.workos.apiHttps ? "https" : "http"}://${config.workos.apiHostname}` }),
+  });
+  if (config.ephemeralKey) {
+    log("warn", "COOKIE_ENCRYPTION_KEY is not set: using a per-process key (emulator mode only)");
+  }
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      log("info", "shutting down", { signal });
+      server.close().finally(() => Deno.exit(0));
+    });
+  }
+} catch (err) {
+  if (err instanceof ConfigError) {
+    log("error", err.message, { variable: err.variable });
+    Deno.exit(1);
+  }
+  throw err;
+}
