@@ -15,10 +15,10 @@ export type ToolContent =
   | { type: "image"; data: string; mimeType: string };
 
 /** A tool's result, as MCP's `CallToolResult`. */
-export interface ToolResult {
+export type ToolResult = {
   content: ToolContent[];
   isError?: boolean;
-}
+};
 
 /** An image generator backend (Workers AI, or the local placeholder). */
 export interface ImageGenerator {
