@@ -22,7 +22,11 @@ try {
     ...(config.mode === "emulator"
       ? {
         emulator: `local AuthKit emulator at ${config.publicUrl}/user_management/authorize`,
-        demoUsers: ["alice@example.com (image_generation)", "bob@example.com (none)", "carol@example.com (2 orgs)"],
+        demoUsers: [
+          "alice@example.com (image_generation)",
+          "bob@example.com (none)",
+          "carol@example.com (2 orgs)",
+        ],
       }
       : { workos: `${config.workos.apiHttps ? "https" : "http"}://${config.workos.apiHostname}` }),
   });

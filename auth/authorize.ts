@@ -38,7 +38,9 @@ export async function validateAuthorizationRequest(
 ): Promise<AuthorizeOutcome> {
   const single = (name: string): string | null => {
     const all = params.getAll(name);
-    if (all.length > 1) throw new PageError("invalid_request", `Parameter ${name} was given more than once`);
+    if (all.length > 1) {
+      throw new PageError("invalid_request", `Parameter ${name} was given more than once`);
+    }
     return all[0] ?? null;
   };
   const clientId = single("client_id");
@@ -64,12 +66,16 @@ export async function validateAuthorizationRequest(
   const method = single("code_challenge_method");
   if (!challenge) return fail("invalid_request", "code_challenge is required (PKCE S256)");
   if (method !== "S256") return fail("invalid_request", "code_challenge_method must be S256");
-  if (!isS256Challenge(challenge)) return fail("invalid_request", "code_challenge is not a valid S256 challenge");
+  if (!isS256Challenge(challenge)) {
+    return fail("invalid_request", "code_challenge is not a valid S256 challenge");
+  }
   const resourceParam = single("resource");
   let resource: string | null = null;
   if (resourceParam !== null) {
     resource = ourResource(config, resourceParam);
-    if (!resource) return fail("invalid_target", "resource does not name this server's MCP endpoint");
+    if (!resource) {
+      return fail("invalid_target", "resource does not name this server's MCP endpoint");
+    }
   }
   const scope = single("scope");
   if (state !== null && state.length > 2000) return fail("invalid_request", "state is too long");
@@ -111,5 +117,8 @@ function errorRedirect(
   error: string,
   description: string,
 ): string {
-  return authorizationResponseUrl(redirectUri, issuer, state, { error, error_description: description });
+  return authorizationResponseUrl(redirectUri, issuer, state, {
+    error,
+    error_description: description,
+  });
 }

@@ -31,13 +31,17 @@ export interface RequireBearerOptions {
  * app.use("/mcp", requireBearer({ tokens, resources: [mcpUrl], resourceMetadataUrl }));
  * ```
  */
-export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<{ Variables: BearerVariables }> {
+export function requireBearer(
+  options: RequireBearerOptions,
+): MiddlewareHandler<{ Variables: BearerVariables }> {
   if (!options.resourceMetadataUrl || options.resources.length === 0) {
     throw new TypeError('"resourceMetadataUrl" and "resources" options are required');
   }
   const challenge = (error?: { code: string; description: string }): string => {
     const parts = [`resource_metadata="${quote(options.resourceMetadataUrl)}"`];
-    if (error) parts.push(`error="${error.code}"`, `error_description="${quote(error.description)}"`);
+    if (error) {
+      parts.push(`error="${error.code}"`, `error_description="${quote(error.description)}"`);
+    }
     return `Bearer ${parts.join(", ")}`;
   };
   const refuse = (status: 400 | 401, error?: { code: string; description: string }): never => {
@@ -52,17 +56,30 @@ export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<
 
   return async function bearerAuth(c, next) {
     if (new URL(c.req.url).searchParams.has("access_token")) {
-      refuse(400, { code: "invalid_request", description: "Send the token in the Authorization header" });
+      refuse(400, {
+        code: "invalid_request",
+        description: "Send the token in the Authorization header",
+      });
     }
     const header = c.req.header("authorization");
     if (!header) return refuse(401);
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
-    if (!match) refuse(401, { code: "invalid_token", description: "Malformed Authorization header" });
+    if (!match) {
+      refuse(401, { code: "invalid_token", description: "Malformed Authorization header" });
+    }
     const found = await options.tokens.verifyAccessToken(match![1]!);
-    if (!found) refuse(401, { code: "invalid_token", description: "The access token is invalid, expired or revoked" });
+    if (!found) {
+      refuse(401, {
+        code: "invalid_token",
+        description: "The access token is invalid, expired or revoked",
+      });
+    }
     const { token, grant } = found!;
     if (token.resource !== null && !options.resources.includes(token.resource)) {
-      refuse(401, { code: "invalid_token", description: "The access token was issued for another resource" });
+      refuse(401, {
+        code: "invalid_token",
+        description: "The access token was issued for another resource",
+      });
     }
     c.set("identity", {
       userId: grant.userId,

@@ -72,7 +72,10 @@ export class ClientStore {
    */
   async register(body: unknown): Promise<Record<string, unknown>> {
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      throw new OAuthError("invalid_client_metadata", "Cannot register client: body must be a JSON object");
+      throw new OAuthError(
+        "invalid_client_metadata",
+        "Cannot register client: body must be a JSON object",
+      );
     }
     const uris = (body as { redirect_uris?: unknown }).redirect_uris;
     if (Array.isArray(uris)) {
@@ -90,7 +93,9 @@ export class ClientStore {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.join(".") || "body";
-      const code = field.startsWith("redirect_uris") ? "invalid_redirect_uri" : "invalid_client_metadata";
+      const code = field.startsWith("redirect_uris")
+        ? "invalid_redirect_uri"
+        : "invalid_client_metadata";
       throw new OAuthError(code, `Cannot register client: ${field}: ${issue.message}`);
     }
     const m = parsed.data;
@@ -155,10 +160,16 @@ export class ClientStore {
       throw invalidClient("client_id in the body differs from the Authorization header", true);
     }
     const clientId = basic?.id ?? bodyId;
-    if (!clientId) throw new OAuthError("invalid_client", "Cannot authenticate client: client_id is missing");
+    if (!clientId) {
+      throw new OAuthError("invalid_client", "Cannot authenticate client: client_id is missing");
+    }
     const client = await this.get(clientId);
     if (!client) throw invalidClient("unknown client", basic !== null);
-    const presented = basic ? "client_secret_basic" : bodySecret !== null ? "client_secret_post" : "none";
+    const presented = basic
+      ? "client_secret_basic"
+      : bodySecret !== null
+      ? "client_secret_post"
+      : "none";
     if (presented !== client.tokenEndpointAuthMethod) {
       throw invalidClient(
         `client registered ${client.tokenEndpointAuthMethod} but authenticated with ${presented}`,

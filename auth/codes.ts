@@ -77,13 +77,18 @@ export class CodeStore {
     const entry = await this.#kv.get<CodeRecord>(key);
     const record = entry.value;
     const now = this.#now();
-    if (!record) throw new OAuthError("invalid_grant", "Cannot redeem authorization code: unknown code");
+    if (!record) {
+      throw new OAuthError("invalid_grant", "Cannot redeem authorization code: unknown code");
+    }
     if (record.usedAt !== null) return await this.#replayed(record);
     if (record.expiresAt <= now) {
       throw new OAuthError("invalid_grant", "Cannot redeem authorization code: code expired");
     }
     if (record.clientId !== input.clientId) {
-      throw new OAuthError("invalid_grant", "Cannot redeem authorization code: issued to another client");
+      throw new OAuthError(
+        "invalid_grant",
+        "Cannot redeem authorization code: issued to another client",
+      );
     }
     if (input.redirectUri !== record.redirectUri) {
       throw new OAuthError(
@@ -92,10 +97,16 @@ export class CodeStore {
       );
     }
     if (!input.codeVerifier) {
-      throw new OAuthError("invalid_request", "Cannot redeem authorization code: code_verifier is required");
+      throw new OAuthError(
+        "invalid_request",
+        "Cannot redeem authorization code: code_verifier is required",
+      );
     }
     if (!(await verifyPkce(input.codeVerifier, record.codeChallenge))) {
-      throw new OAuthError("invalid_grant", "Cannot redeem authorization code: PKCE verification failed");
+      throw new OAuthError(
+        "invalid_grant",
+        "Cannot redeem authorization code: PKCE verification failed",
+      );
     }
     if (input.resource !== null && input.resource !== record.resource) {
       throw new OAuthError(
@@ -105,7 +116,10 @@ export class CodeStore {
     }
     const grantEntry = await this.#grants.getEntry(record.grantId);
     if (!grantEntry.value || grantEntry.value.expiresAt <= now) {
-      throw new OAuthError("invalid_grant", "Cannot redeem authorization code: grant revoked or expired");
+      throw new OAuthError(
+        "invalid_grant",
+        "Cannot redeem authorization code: grant revoked or expired",
+      );
     }
     // Single use: the code is marked used in the same atomic operation that issues the tokens.
     const op = this.#kv.atomic().check(entry).set(key, { ...record, usedAt: now }, {
@@ -115,7 +129,10 @@ export class CodeStore {
     if (tokens) return tokens;
     const again = await this.#kv.get<CodeRecord>(key);
     if (again.value?.usedAt) return await this.#replayed(record);
-    throw new OAuthError("invalid_grant", "Cannot redeem authorization code: grant revoked meanwhile");
+    throw new OAuthError(
+      "invalid_grant",
+      "Cannot redeem authorization code: grant revoked meanwhile",
+    );
   }
 
   async #replayed(record: CodeRecord): Promise<never> {

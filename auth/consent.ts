@@ -73,7 +73,10 @@ export class Consent {
    * Stores `request` until the user answers the consent page; returns the request id and the CSRF token
    * to embed in the form (the token is also set as a cookie, reusing this browser's existing one).
    */
-  async begin(c: Context, request: AuthorizationRequest): Promise<{ requestId: string; csrf: string }> {
+  async begin(
+    c: Context,
+    request: AuthorizationRequest,
+  ): Promise<{ requestId: string; csrf: string }> {
     const existing = getCookie(c, CSRF_COOKIE);
     const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
     setCookie(c, CSRF_COOKIE, csrf, { ...COOKIE, maxAge: CONSENT_REQUEST_TTL_MS / 1000 });
@@ -83,7 +86,9 @@ export class Consent {
       csrfHash: await sha256(csrf),
       expiresAt: this.#now() + CONSENT_REQUEST_TTL_MS,
     };
-    await this.#kv.set(keys.consentRequest(requestId), record, { expireIn: CONSENT_REQUEST_TTL_MS });
+    await this.#kv.set(keys.consentRequest(requestId), record, {
+      expireIn: CONSENT_REQUEST_TTL_MS,
+    });
     return { requestId, csrf };
   }
 

@@ -63,7 +63,10 @@ export async function deriveKeys(secret: string): Promise<DerivedKeys> {
     false,
     ["encrypt", "decrypt"],
   );
-  const cookieSecret = Array.from(new Uint8Array(cookieBits), (b) => b.toString(16).padStart(2, "0"))
+  const cookieSecret = Array.from(
+    new Uint8Array(cookieBits),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
     .join("");
   return { cookieSecret, encryptionKey };
 }

@@ -9,7 +9,9 @@ import { type Config, resources } from "../lib/config.ts";
 import { AUTH_METHODS } from "./clients.ts";
 
 /** RFC 8414 metadata; `issuer` is PUBLIC_URL exactly. */
-export function authorizationServerMetadata(config: Pick<Config, "publicUrl">): Record<string, unknown> {
+export function authorizationServerMetadata(
+  config: Pick<Config, "publicUrl">,
+): Record<string, unknown> {
   const issuer = config.publicUrl;
   return {
     issuer,
@@ -44,6 +46,9 @@ export function protectedResourceMetadata(
 }
 
 /** The well-known URL of the Protected Resource Metadata for `which`. */
-export function protectedResourceMetadataUrl(config: Pick<Config, "publicUrl">, which: "mcp" | "sse"): string {
+export function protectedResourceMetadataUrl(
+  config: Pick<Config, "publicUrl">,
+  which: "mcp" | "sse",
+): string {
   return `${config.publicUrl}/.well-known/oauth-protected-resource/${which}`;
 }

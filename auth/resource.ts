@@ -18,7 +18,9 @@ export function ourResource(config: Pick<Config, "publicUrl">, value: string): s
     return null;
   }
   if (url.hash || value.includes("#") || url.search || url.username || url.password) return null;
-  const path = url.pathname.length > 1 && url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
+  const path = url.pathname.length > 1 && url.pathname.endsWith("/")
+    ? url.pathname.slice(0, -1)
+    : url.pathname;
   const canonical = `${url.origin}${path}`;
   return Object.values(resources(config)).find((r) => r === canonical) ?? null;
 }

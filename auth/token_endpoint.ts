@@ -13,14 +13,19 @@ import type { AuthServices } from "./services.ts";
 export async function readForm(request: Request): Promise<URLSearchParams> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
-    throw new OAuthError("invalid_request", "Content-Type must be application/x-www-form-urlencoded");
+    throw new OAuthError(
+      "invalid_request",
+      "Content-Type must be application/x-www-form-urlencoded",
+    );
   }
   const text = await request.text();
   if (text.length > 16_384) throw new OAuthError("invalid_request", "Request body is too large");
   const form = new URLSearchParams(text);
   const seen = new Set<string>();
   for (const key of form.keys()) {
-    if (seen.has(key)) throw new OAuthError("invalid_request", `Parameter ${key} was given more than once`);
+    if (seen.has(key)) {
+      throw new OAuthError("invalid_request", `Parameter ${key} was given more than once`);
+    }
     seen.add(key);
   }
   return form;
@@ -36,13 +41,18 @@ export async function handleTokenRequest(request: Request, auth: AuthServices): 
   }
   const client = await auth.clients.authenticate(request.headers, form);
   if (!client.grantTypes.includes(grantType)) {
-    throw new OAuthError("unauthorized_client", `This client did not register the ${grantType} grant`);
+    throw new OAuthError(
+      "unauthorized_client",
+      `This client did not register the ${grantType} grant`,
+    );
   }
   const resourceParam = form.get("resource");
   let resource: string | null = null;
   if (resourceParam !== null) {
     resource = ourResource(auth.config, resourceParam);
-    if (!resource) throw new OAuthError("invalid_target", "resource does not name this server's MCP endpoint");
+    if (!resource) {
+      throw new OAuthError("invalid_target", "resource does not name this server's MCP endpoint");
+    }
   }
 
   let body;
@@ -68,7 +78,10 @@ export async function handleTokenRequest(request: Request, auth: AuthServices): 
  * Handles a revocation request (RFC 7009): the owning client may revoke its tokens; anything else,
  * including another client's token, is answered 200 and changes nothing (§2.2).
  */
-export async function handleRevocationRequest(request: Request, auth: AuthServices): Promise<Response> {
+export async function handleRevocationRequest(
+  request: Request,
+  auth: AuthServices,
+): Promise<Response> {
   const form = await readForm(request);
   const client = await auth.clients.authenticate(request.headers, form);
   const token = form.get("token");

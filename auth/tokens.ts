@@ -9,7 +9,7 @@
 import { OAuthError } from "../lib/errors.ts";
 import { keys } from "../lib/kv_keys.ts";
 import { randomToken, sha256 } from "./crypto.ts";
-import { GRANT_TTL_MS, type Grant, type GrantStore, live } from "./grants.ts";
+import { type Grant, GRANT_TTL_MS, type GrantStore, live } from "./grants.ts";
 
 /** Access tokens live 10 minutes. */
 export const ACCESS_TOKEN_TTL_MS = 10 * 60 * 1000;
@@ -68,7 +68,12 @@ export class TokenStore {
     const access = `${grant.id}.${randomToken()}`;
     const refresh = `${grant.id}.${randomToken()}`;
     const [accessHash, refreshHash] = await Promise.all([sha256(access), sha256(refresh)]);
-    const base = { grantId: grant.id, clientId: grant.clientId, resource: grant.resource, scopes: grant.scopes };
+    const base = {
+      grantId: grant.id,
+      clientId: grant.clientId,
+      resource: grant.resource,
+      scopes: grant.scopes,
+    };
     const accessRecord: AccessTokenRecord = { ...base, expiresAt: now + ACCESS_TOKEN_TTL_MS };
     const refreshRecord: RefreshTokenRecord = {
       ...base,
@@ -82,7 +87,9 @@ export class TokenStore {
       .set(keys.userGrant(grant.userId, grant.id), grant.clientId, { expireIn: GRANT_TTL_MS })
       .set(keys.accessToken(accessHash), accessRecord, { expireIn: ACCESS_TOKEN_TTL_MS })
       .set(keys.refreshToken(refreshHash), refreshRecord, { expireIn: USED_REFRESH_MEMORY_MS })
-      .set(keys.grantToken(grant.id, "access", accessHash), "access", { expireIn: ACCESS_TOKEN_TTL_MS })
+      .set(keys.grantToken(grant.id, "access", accessHash), "access", {
+        expireIn: ACCESS_TOKEN_TTL_MS,
+      })
       .set(keys.grantToken(grant.id, "refresh", refreshHash), "refresh", {
         expireIn: USED_REFRESH_MEMORY_MS,
       })
@@ -101,7 +108,9 @@ export class TokenStore {
    * Verifies an access token: known, unexpired, and its grant alive. Returns null otherwise (the caller
    * answers 401 `invalid_token`). One KV round trip.
    */
-  async verifyAccessToken(token: string): Promise<{ token: AccessTokenRecord; grant: Grant } | null> {
+  async verifyAccessToken(
+    token: string,
+  ): Promise<{ token: AccessTokenRecord; grant: Grant } | null> {
     const grantId = grantIdOf(token);
     if (!grantId) return null;
     const [tokenEntry, grantEntry] = await this.#kv.getMany<[AccessTokenRecord, Grant]>([
@@ -134,14 +143,23 @@ export class TokenStore {
       throw new OAuthError("invalid_grant", "Cannot refresh: refresh token unknown or expired");
     }
     if (record.clientId !== clientId) {
-      throw new OAuthError("invalid_grant", "Cannot refresh: refresh token was issued to another client");
+      throw new OAuthError(
+        "invalid_grant",
+        "Cannot refresh: refresh token was issued to another client",
+      );
     }
     if (record.usedAt !== null) {
       await this.#grants.revoke(record.grantId);
-      throw new OAuthError("invalid_grant", "Cannot refresh: refresh token already used; grant revoked");
+      throw new OAuthError(
+        "invalid_grant",
+        "Cannot refresh: refresh token already used; grant revoked",
+      );
     }
     if (resource !== null && record.resource !== null && resource !== record.resource) {
-      throw new OAuthError("invalid_target", "Cannot refresh: resource differs from the grant's resource");
+      throw new OAuthError(
+        "invalid_target",
+        "Cannot refresh: resource differs from the grant's resource",
+      );
     }
     const grantEntry = await this.#grants.getEntry(record.grantId);
     if (!grantEntry.value || !live(grantEntry.value, now)) {
@@ -157,7 +175,10 @@ export class TokenStore {
     const again = await this.#kv.get<RefreshTokenRecord>(key);
     if (again.value?.usedAt) {
       await this.#grants.revoke(record.grantId);
-      throw new OAuthError("invalid_grant", "Cannot refresh: refresh token already used; grant revoked");
+      throw new OAuthError(
+        "invalid_grant",
+        "Cannot refresh: refresh token already used; grant revoked",
+      );
     }
     throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or changed meanwhile");
   }

@@ -101,7 +101,9 @@ export class Upstream {
         codeVerifier,
       });
     } catch (err) {
-      if (err instanceof AuthenticationException && err.code === "organization_selection_required") {
+      if (
+        err instanceof AuthenticationException && err.code === "organization_selection_required"
+      ) {
         throw new OrganizationSelectionRequired(
           err.pendingAuthenticationToken ?? "",
           err.rawData.organizations ?? [],
@@ -125,23 +127,33 @@ export class Upstream {
       });
       const parsed = claimsSchema.safeParse(payload);
       if (!parsed.success) {
-        throw new PageError("login_failed", "WorkOS access token lacks the claims we need (sub, sid)");
+        throw new PageError(
+          "login_failed",
+          "WorkOS access token lacks the claims we need (sub, sid)",
+        );
       }
       return parsed.data;
     } catch (err) {
       if (err instanceof PageError) throw err;
       if (
-        err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired ||
-        err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWTInvalid ||
+        err instanceof joseErrors.JWTClaimValidationFailed ||
+        err instanceof joseErrors.JWTExpired ||
+        err instanceof joseErrors.JWSSignatureVerificationFailed ||
+        err instanceof joseErrors.JWTInvalid ||
         err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JOSEAlgNotAllowed
       ) {
         throw new PageError("login_failed", `WorkOS access token rejected: ${err.message}`, 400, {
           cause: err,
         });
       }
-      throw new PageError("upstream_unavailable", "Cannot verify the WorkOS access token: JWKS unavailable", 503, {
-        cause: err,
-      });
+      throw new PageError(
+        "upstream_unavailable",
+        "Cannot verify the WorkOS access token: JWKS unavailable",
+        503,
+        {
+          cause: err,
+        },
+      );
     }
   }
 }
@@ -166,13 +178,22 @@ export function identityOf(
 
 function upstreamFailure(err: unknown): PageError {
   if (err instanceof OauthException && err.status < 500) {
-    return new PageError("login_failed", `AuthKit refused the sign-in: ${err.errorDescription ?? err.error}`, 400, {
-      cause: err,
-    });
+    return new PageError(
+      "login_failed",
+      `AuthKit refused the sign-in: ${err.errorDescription ?? err.error}`,
+      400,
+      {
+        cause: err,
+      },
+    );
   }
   const status = (err as { status?: number }).status;
   if (typeof status === "number" && status >= 400 && status < 500) {
-    return new PageError("login_failed", `AuthKit refused the sign-in (HTTP ${status})`, 400, { cause: err });
+    return new PageError("login_failed", `AuthKit refused the sign-in (HTTP ${status})`, 400, {
+      cause: err,
+    });
   }
-  return new PageError("upstream_unavailable", "AuthKit is unavailable; try again shortly", 502, { cause: err });
+  return new PageError("upstream_unavailable", "AuthKit is unavailable; try again shortly", 502, {
+    cause: err,
+  });
 }

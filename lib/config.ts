@@ -53,9 +53,12 @@ const EMULATOR_API_KEY = "sk_emulator";
 
 const optional = z.string().trim().transform((v) => (v === "" ? undefined : v)).optional();
 
-const portNumber = optional.refine((v) => v === undefined || /^[0-9]{1,5}$/.test(v) && Number(v) <= 65535, {
-  message: "must be a port number between 0 (any free port) and 65535",
-}).transform((v) => (v === undefined ? undefined : Number(v)));
+const portNumber = optional.refine(
+  (v) => v === undefined || /^[0-9]{1,5}$/.test(v) && Number(v) <= 65535,
+  {
+    message: "must be a port number between 0 (any free port) and 65535",
+  },
+).transform((v) => (v === undefined ? undefined : Number(v)));
 
 const schema = z.object({
   WORKOS_CLIENT_ID: optional,
@@ -152,7 +155,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   const publicOrigin = new URL(publicUrl);
   const emulator = mode === "emulator";
-  const apiHostname = e.WORKOS_API_HOSTNAME ?? (emulator ? publicOrigin.hostname : "api.workos.com");
+  const apiHostname = e.WORKOS_API_HOSTNAME ??
+    (emulator ? publicOrigin.hostname : "api.workos.com");
   const apiHttps = e.WORKOS_API_HTTPS !== undefined
     ? e.WORKOS_API_HTTPS === "true"
     : emulator
@@ -188,7 +192,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 function randomKey(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0"))
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(32)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
     .join("");
 }
 

@@ -84,7 +84,12 @@ export class PageError extends Error {
   readonly code: PageErrorCode;
   /** The HTTP status. */
   readonly status: number;
-  constructor(code: PageErrorCode, message: string, status = 400, options: { cause?: unknown } = {}) {
+  constructor(
+    code: PageErrorCode,
+    message: string,
+    status = 400,
+    options: { cause?: unknown } = {},
+  ) {
     super(message, options);
     this.name = "PageError";
     this.code = code;

@@ -18,7 +18,10 @@ export const keys = {
   /** A grant: one user signed in through one client. */
   grant: (grantId: string): Deno.KvKey => ["oauth", "grant", grantId],
   /** Index of a user's grants. */
-  userGrant: (userId: string, grantId: string): Deno.KvKey => ["oauth", "user_grant", userId, grantId],
+  userGrant: (
+    userId: string,
+    grantId: string,
+  ): Deno.KvKey => ["oauth", "user_grant", userId, grantId],
   /** Prefix of {@linkcode keys.userGrant}. */
   userGrants: (userId: string): Deno.KvKey => ["oauth", "user_grant", userId],
   /** An access token, by its hash. */

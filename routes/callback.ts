@@ -21,7 +21,10 @@ export function callbackRoutes(auth: AuthServices): Hono {
   app.get("/callback", async (c) => {
     const state = c.req.query("state") ?? "";
     if (!state || !browserStarted(c, state)) {
-      throw new PageError("invalid_state", "This sign-in did not start in this browser, or it has expired");
+      throw new PageError(
+        "invalid_state",
+        "This sign-in did not start in this browser, or it has expired",
+      );
     }
     const pending = await auth.pending.consume(state);
     if (!pending) {
@@ -61,7 +64,10 @@ export function callbackRoutes(auth: AuthServices): Hono {
     }, CODE_TTL_MS * 2);
     const ourCode = await auth.codes.issue(grant, request);
     c.header("cache-control", "no-store");
-    return c.redirect(authorizationResponseUrl(request.redirectUri, issuer, request.state, { code: ourCode }), 302);
+    return c.redirect(
+      authorizationResponseUrl(request.redirectUri, issuer, request.state, { code: ourCode }),
+      302,
+    );
   });
   return app;
 }

@@ -12,8 +12,14 @@ import { renderPage, STYLESHEET } from "./pages/layout.ts";
 export function homeRoutes(config: Config): Hono {
   const app = new Hono();
   const r = resources(config);
-  app.get("/assets/style.css", (c) =>
-    c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600" }));
+  app.get(
+    "/assets/style.css",
+    (c) =>
+      c.body(STYLESHEET, 200, {
+        "content-type": "text/css; charset=utf-8",
+        "cache-control": "public, max-age=3600",
+      }),
+  );
   app.get("/", (c) =>
     renderPage(
       c,
@@ -23,7 +29,10 @@ export function homeRoutes(config: Config): Hono {
 You sign in with WorkOS AuthKit and see only the tools your permissions allow.</p>
 ${
         config.mode === "emulator"
-          ? html`<p class="warning">Running with the local AuthKit emulator: sign in as a demo user such as alice@example.com.</p>`
+          ? html`
+            <p
+              class="warning">Running with the local AuthKit emulator: sign in as a demo user such as alice@example.com.</p>
+          `
           : ""
       }`,
     ));

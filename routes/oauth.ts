@@ -30,13 +30,20 @@ export function oauthRoutes(auth: AuthServices): Hono {
     try {
       body = await c.req.json();
     } catch {
-      throw new OAuthError("invalid_client_metadata", "Cannot register client: body is not valid JSON");
+      throw new OAuthError(
+        "invalid_client_metadata",
+        "Cannot register client: body is not valid JSON",
+      );
     }
     return c.json(await auth.clients.register(body), 201, { "cache-control": "no-store" });
   });
 
   app.get("/authorize", async (c) => {
-    const outcome = await validateAuthorizationRequest(new URL(c.req.url).searchParams, auth.clients, auth.config);
+    const outcome = await validateAuthorizationRequest(
+      new URL(c.req.url).searchParams,
+      auth.clients,
+      auth.config,
+    );
     if (!outcome.ok) return c.redirect(outcome.redirect, 302);
     const { client, request } = outcome;
     if (await auth.consent.isApproved(c, client.clientId)) return await toAuthKit(c, request);
@@ -79,7 +86,10 @@ export function oauthRoutes(auth: AuthServices): Hono {
   app.post("/revoke", (c) => handleRevocationRequest(c.req.raw, auth));
   for (const path of ["/register", "/token", "/revoke"]) {
     app.on(["GET", "PUT", "DELETE", "PATCH"], path, () => {
-      throw new OAuthError("invalid_request", `Use POST for ${path}`, { status: 405, headers: { allow: "POST" } });
+      throw new OAuthError("invalid_request", `Use POST for ${path}`, {
+        status: 405,
+        headers: { allow: "POST" },
+      });
     });
   }
   return app;

@@ -14,7 +14,13 @@ import { renderPage } from "./layout.ts";
 /** Renders the consent page for `request`. */
 export function consentPage(
   c: Context,
-  input: { client: Client; request: AuthorizationRequest; requestId: string; csrf: string; resource: string },
+  input: {
+    client: Client;
+    request: AuthorizationRequest;
+    requestId: string;
+    csrf: string;
+    resource: string;
+  },
 ): Response | Promise<Response> {
   const { client, request, requestId, csrf } = input;
   const redirect = new URL(request.redirectUri);
@@ -31,15 +37,28 @@ export function consentPage(
 ${fields}
 <input type="hidden" name="decision" value="approve">
 <dl>
-<dt>Application</dt><dd>${name}${client.clientUri ? html` · <code>${client.clientUri}</code>` : ""}</dd>
+<dt>Application</dt><dd>${name}${
+      client.clientUri
+        ? html`
+          · <code>${client.clientUri}</code>
+        `
+        : ""
+    }</dd>
 <dt>Returns you to</dt><dd><strong>${host}</strong><br><code>${request.redirectUri}</code></dd>
 <dt>Access</dt><dd>Call the MCP tools at <code>${input.resource}</code> with the permissions your WorkOS account grants${
-      request.scopes.length ? html` (scopes: <code>${request.scopes.join(" ")}</code>)` : ""
+      request.scopes.length
+        ? html`
+          (scopes: <code>${request.scopes.join(" ")}</code>)
+        `
+        : ""
     }</dd>
 </dl>
 ${
       local
-        ? html`<p class="warning">This application runs on your own computer (${host}). Approve only if you just started it yourself.</p>`
+        ? html`
+          <p
+            class="warning">This application runs on your own computer (${host}). Approve only if you just started it yourself.</p>
+        `
         : ""
     }
 <p class="muted">Next you sign in with WorkOS AuthKit. You can revoke this access at any time.</p>

@@ -13,9 +13,13 @@ export function errorPage(c: Context, err: PageError): Response | Promise<Respon
   return renderPage(
     c,
     "Sign-in stopped",
-    html`<h1>Sign-in stopped</h1>
-<p class="error">${err.message}</p>
-<p class="muted">Error code: <code>${err.code}</code>. Close this window and start again from your application.</p>`,
+    html`
+      <h1>Sign-in stopped</h1>
+      <p class="error">${err.message}</p>
+      <p
+        class="muted">Error code: <code>${err
+          .code}</code>. Close this window and start again from your application.</p>
+    `,
     err.status,
   );
 }

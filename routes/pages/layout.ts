@@ -20,28 +20,35 @@ export const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 /** Renders `body` in the layout with security headers. */
-export function renderPage(c: Context, title: string, body: PageBody, status = 200): Response | Promise<Response> {
+export function renderPage(
+  c: Context,
+  title: string,
+  body: PageBody,
+  status = 200,
+): Response | Promise<Response> {
   c.header("content-security-policy", PAGE_CSP);
   c.header("x-frame-options", "DENY");
   c.header("x-content-type-options", "nosniff");
   c.header("referrer-policy", "no-referrer");
   c.header("cache-control", "no-store");
   return c.html(
-    html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<link rel="stylesheet" href="/assets/style.css">
-</head>
-<body>
-<main class="card">
-${body}
-</main>
-<footer>Secured by WorkOS AuthKit · MCP server</footer>
-</body>
-</html>`,
+    html`
+      <!doctype html>
+      <html lang="en">
+        <head>
+          <meta charset="utf-8">
+          <meta name="viewport" content="width=device-width, initial-scale=1">
+          <title>${title}</title>
+          <link rel="stylesheet" href="/assets/style.css">
+        </head>
+        <body>
+          <main class="card">
+      ${body}
+          </main>
+          <footer>Secured by WorkOS AuthKit · MCP server</footer>
+        </body>
+      </html>
+    `,
     status as 200,
   );
 }

@@ -1,4 +1,10 @@
-import { assert, assertEquals, assertExists, assertNotEquals, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertExists,
+  assertNotEquals,
+  assertStringIncludes,
+} from "@std/assert";
 import { postForm, sdkSignIn } from "../helpers/oauth.ts";
 import { auth } from "../helpers/sdk_v1.ts";
 import { startTestServer } from "../helpers/server.ts";
@@ -24,7 +30,10 @@ Deno.test("sign-in flow: discovery → registration → consent → AuthKit → 
   assert((provider.client as { client_id: string }).client_id.startsWith("mcp_"));
 
   // The bearer check accepts the token and knows who is calling.
-  const me = await fetch(mcp, { method: "POST", headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const me = await fetch(mcp, {
+    method: "POST",
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
   assertEquals(me.status, 200);
   const { identity } = await me.json();
   assertEquals(identity.email, "alice@example.com");
@@ -54,7 +63,10 @@ Deno.test("sign-in flow: discovery → registration → consent → AuthKit → 
   assertEquals(reuse.status, 400);
   assertEquals(reuse.body.error, "invalid_grant");
   assertStringIncludes(String(reuse.body.error_description), "already used");
-  const after = await fetch(mcp, { method: "POST", headers: { authorization: `Bearer ${provider.saved!.access_token}` } });
+  const after = await fetch(mcp, {
+    method: "POST",
+    headers: { authorization: `Bearer ${provider.saved!.access_token}` },
+  });
   await after.body?.cancel();
   assertEquals(after.status, 401);
   const newest = await postForm(server.url, "/token", {

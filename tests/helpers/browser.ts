@@ -39,7 +39,9 @@ export class ScriptedBrowser {
     let method = init.method ?? "GET";
     let body: URLSearchParams | undefined = init.body;
     for (let hops = 0; hops < 20; hops++) {
-      if (init.stopAt?.(new URL(current))) return { url: current, status: 302, headers: new Headers(), body: "" };
+      if (init.stopAt?.(new URL(current))) {
+        return { url: current, status: 302, headers: new Headers(), body: "" };
+      }
       this.history.push(`${method} ${current}`);
       const headers = new Headers({ accept: "text/html" });
       const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
@@ -48,7 +50,12 @@ export class ScriptedBrowser {
         headers.set("content-type", "application/x-www-form-urlencoded");
         headers.set("origin", new URL(current).origin);
       }
-      const res = await fetch(current, { method, headers, redirect: "manual", ...(body ? { body } : {}) });
+      const res = await fetch(current, {
+        method,
+        headers,
+        redirect: "manual",
+        ...(body ? { body } : {}),
+      });
       this.#store(res.headers);
       const location = res.headers.get("location");
       if (res.status >= 300 && res.status < 400 && location) {
@@ -70,7 +77,9 @@ export class ScriptedBrowser {
     options: { index?: number; stopAt?: (url: URL) => boolean } = {},
   ): Promise<Page> {
     const form = forms(page)[options.index ?? 0];
-    if (!form) throw new Error(`No form ${options.index ?? 0} on ${page.url} (status ${page.status})`);
+    if (!form) {
+      throw new Error(`No form ${options.index ?? 0} on ${page.url} (status ${page.status})`);
+    }
     const body = new URLSearchParams({ ...form.fields, ...values });
     return await this.go(form.action, {
       method: form.method,
@@ -110,6 +119,9 @@ export function forms(page: Page): Form[] {
 }
 
 function unescape(s: string): string {
-  return s.replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&lt;", "<").replaceAll("&gt;", ">")
+  return s.replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&lt;", "<").replaceAll(
+    "&gt;",
+    ">",
+  )
     .replaceAll("&#x27;", "'").replaceAll("&amp;", "&");
 }

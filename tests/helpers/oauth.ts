@@ -8,7 +8,12 @@ import { assertEquals, assertStringIncludes } from "@std/assert";
 import { s256 } from "../../auth/pkce.ts";
 import { randomToken } from "../../auth/crypto.ts";
 import { ScriptedBrowser } from "./browser.ts";
-import { auth, type OAuthClientInformationMixed, type OAuthClientProvider, type OAuthTokens } from "./sdk_v1.ts";
+import {
+  auth,
+  type OAuthClientInformationMixed,
+  type OAuthClientProvider,
+  type OAuthTokens,
+} from "./sdk_v1.ts";
 
 /** The redirect URI test clients register (never served: the browser stops there). */
 export const REDIRECT_URI = "http://127.0.0.1:9/callback";
@@ -65,7 +70,8 @@ export interface ClientRedirect {
   error: string | null;
 }
 
-const stopAtClient = (redirectUri: string) => (url: URL) => url.href.startsWith(redirectUri.split("?")[0]!);
+const stopAtClient = (redirectUri: string) => (url: URL) =>
+  url.href.startsWith(redirectUri.split("?")[0]!);
 
 /**
  * Runs the browser part: consent (approve unless the browser approved before), emulator sign-in as
@@ -85,7 +91,9 @@ export async function browserSignIn(
   if (page.status === 200 && page.body.includes('name="email"')) {
     page = await browser.submit(page, { email }, { stopAt }); // emulator sign-in
   }
-  if (page.status !== 302) throw new Error(`Sign-in stopped at ${page.url} (${page.status}): ${page.body.slice(0, 300)}`);
+  if (page.status !== 302) {
+    throw new Error(`Sign-in stopped at ${page.url} (${page.status}): ${page.body.slice(0, 300)}`);
+  }
   const back = new URL(page.url);
   return {
     url: back,
@@ -117,7 +125,9 @@ export async function signIn(
   base: string,
   email: string,
   options: { browser?: ScriptedBrowser } = {},
-): Promise<{ clientId: string; accessToken: string; refreshToken: string; browser: ScriptedBrowser }> {
+): Promise<
+  { clientId: string; accessToken: string; refreshToken: string; browser: ScriptedBrowser }
+> {
   const browser = options.browser ?? new ScriptedBrowser();
   const client = await register(base);
   const { url, verifier, state } = await authorizeUrl(base, client.client_id);

@@ -1,0 +1,157 @@
+/**
+ * A local AuthKit emulator: a Hono app serving the WorkOS endpoints the project uses, on the wire
+ * contract of `@workos-inc/node` v11, so the unmodified SDK works against it over HTTP.
+ *
+ * Its paths stay under `/user_management/*`, `/sso/*`, `/audit_logs/*` and `/_emulator/*`, so it
+ * can be mounted on another app's origin (`app.route("/", emulator.app)`). The issuer is derived
+ * from each request's origin, so it works on whatever port it is served.
+ *
+ * @example
+ * ```ts
+ * const emulator = await createAuthKitEmulator({ clientId: "client_dev", apiKey: "sk_dev" });
+ * Deno.serve({ port: 9000 }, (request, info) => emulator.app.fetch(request, info));
+ * ```
+ * @see workos-contract.md (the WorkOS wire contract)
+ * @module
+ */
+import { type Context, Hono, type Next } from "hono";
+import { registerAdminRoutes } from "./admin.ts";
+import { type AuditEventRequest, handleAuditEvent, handleGetUser, handleRevoke } from "./api.ts";
+import { handleAuthenticate } from "./authenticate.ts";
+import { handleAuthorizePage, handleAuthorizeSubmit, handleLogout } from "./browser.ts";
+import { KeyRing } from "./keys.ts";
+import { SessionStore } from "./sessions.ts";
+import { UserDirectory } from "./users.ts";
+import { type EmulatorState, jsonResponse, messageError } from "./wire.ts";
+
+export { emulatorIssuer } from "./wire.ts";
+
+/** The default users file, beside this module. */
+export const DEFAULT_USERS_FILE: URL = new URL("./users.json", import.meta.url);
+
+/** How to create an emulator. */
+export interface AuthKitEmulatorOptions {
+  /** The only accepted `client_id`. */
+  clientId: string;
+  /** The API key: accepted as `client_secret` and as `Authorization: Bearer`. */
+  apiKey: string;
+  /** The users JSON file; default {@linkcode DEFAULT_USERS_FILE}. */
+  usersFile?: string | URL;
+  /** Milliseconds since the epoch; default `Date.now`. */
+  clock?: () => number;
+}
+
+/** A running emulator: its routes and the hooks tests use. */
+export interface AuthKitEmulator {
+  /** The routes; serve with `(request, info) => app.fetch(request, info)`. */
+  app: Hono;
+  /** Adds a new RSA signing key; the old ones stay listed in the JWKS. */
+  rotateKey(): Promise<void>;
+  /** Overrides a user's permissions in an organization (`null`: outside any); throws `RangeError`. */
+  setUserPermissions(email: string, organizationId: string | null, permissions: string[]): void;
+  /** The next `count` JSON API calls (authenticate, revoke, users, audit logs) answer `status`. */
+  failNext(status: number, count?: number): void;
+  /** The next `count` JWKS requests answer `status`. */
+  failJwks(status: number, count?: number): void;
+  /** How many requests were served, in all or for one path (e.g. `/user_management/authenticate`). */
+  requestCount(path?: string): number;
+  /** Ends a session: its refresh tokens stop working. */
+  revokeSession(sessionId: string): void;
+  /** The audit-log events received so far, as posted. */
+  auditEvents(): unknown[];
+}
+
+const PREFIXES = ["/user_management", "/sso", "/audit_logs", "/_emulator"] as const;
+
+/**
+ * Creates an emulator, reading the users file once to validate it.
+ * @throws {SyntaxError} when the users file is not valid; the message names the file
+ */
+export async function createAuthKitEmulator(
+  options: AuthKitEmulatorOptions,
+): Promise<AuthKitEmulator> {
+  const clock = options.clock ?? Date.now;
+  const state: EmulatorState = {
+    clientId: options.clientId,
+    apiKey: options.apiKey,
+    clock,
+    users: await UserDirectory.load(options.usersFile ?? DEFAULT_USERS_FILE),
+    keys: await KeyRing.create(),
+    store: new SessionStore(),
+    startedAt: new Date(clock()).toISOString(),
+  };
+  const counts = new Map<string, number>();
+  const apiFailures: number[] = [];
+  const jwksFailures: number[] = [];
+  const events: AuditEventRequest[] = [];
+
+  const app = new Hono();
+  app.onError((error) => messageError(500, `Cannot answer the request: ${error.message}`));
+
+  for (const prefix of PREFIXES.slice(0, 3)) {
+    app.use(`${prefix}/*`, async function countRequests(c: Context, next: Next) {
+      counts.set(c.req.path, (counts.get(c.req.path) ?? 0) + 1);
+      await next();
+    });
+  }
+  const failure = (queue: number[]): Response | undefined => {
+    const status = queue.shift();
+    if (status === undefined) return undefined;
+    return messageError(status, `Emulated failure (HTTP ${status}).`, {
+      "code": "emulated_failure",
+    });
+  };
+
+  app.get("/user_management/authorize", (c) => handleAuthorizePage(state, c.req.raw));
+  app.post("/user_management/authorize", (c) => handleAuthorizeSubmit(state, c.req.raw));
+  app.get("/user_management/sessions/logout", (c) => handleLogout(state, c.req.raw));
+  app.post(
+    "/user_management/authenticate",
+    (c) => failure(apiFailures) ?? handleAuthenticate(state, c.req.raw),
+  );
+  app.post(
+    "/user_management/sessions/revoke",
+    (c) => failure(apiFailures) ?? handleRevoke(state, c.req.raw),
+  );
+  app.get(
+    "/user_management/users/:id",
+    (c) => failure(apiFailures) ?? handleGetUser(state, c.req.raw, c.req.param("id")),
+  );
+  app.post(
+    "/audit_logs/events",
+    (c) => failure(apiFailures) ?? handleAuditEvent(state, c.req.raw, events),
+  );
+  app.get("/sso/jwks/:clientId", (c) => {
+    const failed = failure(jwksFailures);
+    if (failed) return failed;
+    if (c.req.param("clientId") !== state.clientId) {
+      return messageError(404, `Unknown client "${c.req.param("clientId")}".`);
+    }
+    return jsonResponse(state.keys.jwks());
+  });
+  registerAdminRoutes(app, state);
+  for (const prefix of PREFIXES) {
+    app.all(`${prefix}/*`, (c) => messageError(404, `Not found: ${c.req.method} ${c.req.path}`));
+  }
+
+  const enqueue = (queue: number[], status: number, count: number): void => {
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new RangeError(`Cannot fail with status ${status}: expected an HTTP status`);
+    }
+    for (let i = 0; i < count; i++) queue.push(status);
+  };
+  return {
+    app,
+    rotateKey: () => state.keys.rotate(),
+    setUserPermissions: (email, organizationId, permissions) =>
+      state.users.setPermissions(email, organizationId, permissions),
+    failNext: (status, count = 1) => enqueue(apiFailures, status, count),
+    failJwks: (status, count = 1) => enqueue(jwksFailures, status, count),
+    requestCount: (path) =>
+      path === undefined
+        ? [...counts.values()].reduce((sum, n) => sum + n, 0)
+        : counts.get(path) ?? 0,
+    revokeSession: (sessionId) => state.store.revokeSession(sessionId),
+    auditEvents: () => structuredClone(events),
+  };
+}
