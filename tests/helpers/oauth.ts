@@ -124,13 +124,14 @@ export async function postForm(
 export async function signIn(
   base: string,
   email: string,
-  options: { browser?: ScriptedBrowser } = {},
+  options: { browser?: ScriptedBrowser; resource?: string } = {},
 ): Promise<
   { clientId: string; accessToken: string; refreshToken: string; browser: ScriptedBrowser }
 > {
   const browser = options.browser ?? new ScriptedBrowser();
   const client = await register(base);
-  const { url, verifier, state } = await authorizeUrl(base, client.client_id);
+  const resource = options.resource ?? `${base}/mcp`;
+  const { url, verifier, state } = await authorizeUrl(base, client.client_id, { resource });
   const back = await browserSignIn(browser, url, email);
   assertEquals(back.state, state);
   const res = await postForm(base, "/token", {
@@ -139,7 +140,7 @@ export async function signIn(
     code_verifier: verifier,
     redirect_uri: REDIRECT_URI,
     client_id: client.client_id,
-    resource: `${base}/mcp`,
+    resource,
   });
   assertEquals(res.status, 200, JSON.stringify(res.body));
   return {

@@ -1,0 +1,104 @@
+import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
+import { ConfigError, loadConfig } from "../../lib/config.ts";
+
+const WORKOS = {
+  WORKOS_CLIENT_ID: "client_123",
+  WORKOS_API_KEY: "sk_test_123",
+  COOKIE_ENCRYPTION_KEY: "k".repeat(64),
+};
+
+Deno.test("loadConfig() defaults to emulator mode on localhost:8788", () => {
+  const config = loadConfig({});
+  assertEquals(config.mode, "emulator");
+  assertEquals(config.publicUrl, "http://localhost:8788");
+  assertEquals(config.port, 8788);
+  assertEquals(config.workos.apiHostname, "localhost");
+  assertEquals(config.workos.apiPort, 8788);
+  assertEquals(config.workos.apiHttps, false);
+  assertEquals(config.workos.issuers, [
+    "http://localhost:8788",
+    "http://localhost:8788/user_management/client_emulator",
+  ]);
+  assertEquals(config.ephemeralKey, true);
+});
+
+Deno.test("loadConfig() refuses emulator mode on Deno Deploy, naming the variable", () => {
+  const err = assertThrows(
+    () => loadConfig({ DENO_DEPLOYMENT_ID: "abc", PUBLIC_URL: "https://mcp.example.com" }),
+    ConfigError,
+  );
+  assertEquals(err.variable, "WORKOS_CLIENT_ID");
+  assertStringIncludes(err.message, "emulator is refused on Deno Deploy");
+});
+
+Deno.test("loadConfig() in WorkOS mode requires an API key and a cookie key", () => {
+  const noKey = assertThrows(() => loadConfig({ WORKOS_CLIENT_ID: "client_1" }), ConfigError);
+  assertEquals(noKey.variable, "WORKOS_API_KEY");
+  const noCookie = assertThrows(
+    () => loadConfig({ WORKOS_CLIENT_ID: "client_1", WORKOS_API_KEY: "sk" }),
+    ConfigError,
+  );
+  assertEquals(noCookie.variable, "COOKIE_ENCRYPTION_KEY");
+  assertStringIncludes(noCookie.message, "openssl rand -hex 32");
+  const short = assertThrows(
+    () => loadConfig({ ...WORKOS, COOKIE_ENCRYPTION_KEY: "short" }),
+    ConfigError,
+  );
+  assertEquals(short.variable, "COOKIE_ENCRYPTION_KEY");
+});
+
+Deno.test("loadConfig() accepts WORKOS_CLIENT_SECRET as the API key (the Cloudflare demo's name)", () => {
+  const config = loadConfig({
+    WORKOS_CLIENT_ID: "client_1",
+    WORKOS_CLIENT_SECRET: "sk_from_cf",
+    COOKIE_ENCRYPTION_KEY: "k".repeat(32),
+  });
+  assertEquals(config.workos.apiKey, "sk_from_cf");
+  assertEquals(config.workos.apiHostname, "api.workos.com");
+  assertEquals(config.workos.issuers, [
+    "https://api.workos.com",
+    "https://api.workos.com/user_management/client_1",
+  ]);
+});
+
+Deno.test("loadConfig() aims the SDK at another host and takes an explicit issuer list", () => {
+  const config = loadConfig({
+    ...WORKOS,
+    WORKOS_API_HOSTNAME: "auth.example.com",
+    WORKOS_API_PORT: "8443",
+    WORKOS_API_HTTPS: "true",
+    WORKOS_ISSUER: "https://auth.example.com, https://api.workos.com/user_management/client_123",
+  });
+  assertEquals(config.workos.apiHostname, "auth.example.com");
+  assertEquals(config.workos.apiPort, 8443);
+  assertEquals(config.workos.issuers, [
+    "https://auth.example.com",
+    "https://api.workos.com/user_management/client_123",
+  ]);
+});
+
+Deno.test("loadConfig() names the variable for malformed values", () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ PUBLIC_URL: "https://mcp.example.com/" }, "PUBLIC_URL"],
+    [{ PUBLIC_URL: "https://mcp.example.com/path" }, "PUBLIC_URL"],
+    [{ PUBLIC_URL: "http://mcp.example.com" }, "PUBLIC_URL"],
+    [{ ...WORKOS, WORKOS_API_HTTPS: "yes" }, "WORKOS_API_HTTPS"],
+    [{ ...WORKOS, WORKOS_API_HOSTNAME: "https://api.workos.com" }, "WORKOS_API_HOSTNAME"],
+  ];
+  for (const [env, variable] of cases) {
+    const err = assertThrows(() => loadConfig(env), ConfigError, undefined);
+    assertEquals(err.variable, variable, JSON.stringify(env));
+  }
+});
+
+Deno.test("loadConfig() on Deploy uses the attached KV (no path)", () => {
+  const config = loadConfig({
+    ...WORKOS,
+    DENO_DEPLOYMENT_ID: "x",
+    PUBLIC_URL: "https://mcp.example.com",
+  });
+  assertEquals(config.kvPath, undefined);
+  assertEquals(config.onDeploy, true);
+});
