@@ -25,8 +25,18 @@ const MAX_REMEMBERED = 20;
 
 const COOKIE = { path: "/", secure: true, httpOnly: true, sameSite: "Lax" } as const;
 
-interface ConsentRequestRecord {
-  request: AuthorizationRequest;
+/** What a browser form carries server-side between rendering and posting. */
+export type FormPayload =
+  | { kind: "consent"; request: AuthorizationRequest }
+  | {
+    kind: "organization";
+    request: AuthorizationRequest;
+    pendingAuthenticationToken: string;
+    organizations: Array<{ id: string; name: string }>;
+  };
+
+interface FormRecord {
+  payload: FormPayload;
   csrfHash: string;
   expiresAt: number;
 }
@@ -77,19 +87,8 @@ export class Consent {
     c: Context,
     request: AuthorizationRequest,
   ): Promise<{ requestId: string; csrf: string }> {
-    const existing = getCookie(c, CSRF_COOKIE);
-    const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
-    setCookie(c, CSRF_COOKIE, csrf, { ...COOKIE, maxAge: CONSENT_REQUEST_TTL_MS / 1000 });
-    const requestId = randomToken(16);
-    const record: ConsentRequestRecord = {
-      request,
-      csrfHash: await sha256(csrf),
-      expiresAt: this.#now() + CONSENT_REQUEST_TTL_MS,
-    };
-    await this.#kv.set(keys.consentRequest(requestId), record, {
-      expireIn: CONSENT_REQUEST_TTL_MS,
-    });
-    return { requestId, csrf };
+    const { id, csrf } = await this.beginForm(c, { kind: "consent", request });
+    return { requestId: id, csrf };
   }
 
   /**
@@ -97,14 +96,38 @@ export class Consent {
    * cookie and the stored request. Returns null when anything does not match.
    */
   async consume(c: Context, requestId: string, csrf: string): Promise<AuthorizationRequest | null> {
+    const payload = await this.consumeForm(c, requestId, csrf);
+    return payload?.kind === "consent" ? payload.request : null;
+  }
+
+  /**
+   * Stores `payload` server-side for a form this browser will post back (consent, organization choice);
+   * returns its id and the CSRF token to embed, which is also this browser's CSRF cookie.
+   */
+  async beginForm(c: Context, payload: FormPayload): Promise<{ id: string; csrf: string }> {
+    const existing = getCookie(c, CSRF_COOKIE);
+    const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
+    setCookie(c, CSRF_COOKIE, csrf, { ...COOKIE, maxAge: CONSENT_REQUEST_TTL_MS / 1000 });
+    const id = randomToken(16);
+    const record: FormRecord = {
+      payload,
+      csrfHash: await sha256(csrf),
+      expiresAt: this.#now() + CONSENT_REQUEST_TTL_MS,
+    };
+    await this.#kv.set(keys.consentRequest(id), record, { expireIn: CONSENT_REQUEST_TTL_MS });
+    return { id, csrf };
+  }
+
+  /** Consumes a stored form payload once, if the CSRF token matches the cookie and the record. */
+  async consumeForm(c: Context, id: string, csrf: string): Promise<FormPayload | null> {
     const cookie = getCookie(c, CSRF_COOKIE);
-    if (!cookie || !csrf || !timingSafeEqual(cookie, csrf) || requestId.length > 64) return null;
-    const key = keys.consentRequest(requestId);
-    const entry = await this.#kv.get<ConsentRequestRecord>(key);
+    if (!cookie || !csrf || !timingSafeEqual(cookie, csrf) || id.length > 64) return null;
+    const key = keys.consentRequest(id);
+    const entry = await this.#kv.get<FormRecord>(key);
     const record = entry.value;
     if (!record || record.expiresAt <= this.#now()) return null;
     if (!timingSafeEqual(await sha256(csrf), record.csrfHash)) return null;
     const res = await this.#kv.atomic().check(entry).delete(key).commit();
-    return res.ok ? record.request : null;
+    return res.ok ? record.payload : null;
   }
 }

@@ -1,7 +1,12 @@
 /**
  * Our side of WorkOS AuthKit: the SDK client aimed at WorkOS (or any host speaking its API, such as the
- * built-in emulator), the authorize URL, code exchange, and verification of WorkOS access tokens with jose
- * against the JWKS, issuer checked. WorkOS tokens never leave the server (no token passthrough).
+ * built-in emulator), the authorize URL, code exchange, organization selection, session refresh, and
+ * verification of WorkOS access tokens with jose against the JWKS, issuer checked. WorkOS tokens never
+ * leave the server (no token passthrough).
+ *
+ * Failures are sorted into two kinds, because they are handled in opposite ways: `refused` (WorkOS said
+ * no: the session is revoked, the user or membership is gone, the token is bad) ends a grant; `unavailable`
+ * (network, timeout, 5xx, JWKS unreachable or a signing key we cannot find yet) never does.
  *
  * @see ../shared/reference/workos-contract.md
  * @module
@@ -10,7 +15,6 @@ import { AuthenticationException, OauthException, WorkOS } from "@workos-inc/nod
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
 import { z } from "zod";
 import type { Config } from "../lib/config.ts";
-import { PageError } from "../lib/errors.ts";
 import type { UpstreamIdentity } from "./grants.ts";
 
 /** Builds the WorkOS SDK client from configuration (no retries: we answer errors ourselves). */
@@ -43,19 +47,33 @@ export interface UpstreamSession {
   refreshToken: string;
 }
 
-/** Thrown when WorkOS asks the user to pick an organization (issue 4 adds the picker page). */
-export class OrganizationSelectionRequired extends Error {
+/** Why an upstream call failed. */
+export type UpstreamErrorKind = "refused" | "unavailable" | "organization_selection_required";
+
+/** A failed call to WorkOS, sorted by what it means for us. */
+export class UpstreamError extends Error {
+  readonly kind: UpstreamErrorKind;
+  /** For `organization_selection_required`: the token to continue with, and the choices. */
   readonly pendingAuthenticationToken: string;
   readonly organizations: Array<{ id: string; name: string }>;
-  constructor(token: string, organizations: Array<{ id: string; name: string }>) {
-    super("WorkOS requires the user to select an organization");
-    this.name = "OrganizationSelectionRequired";
-    this.pendingAuthenticationToken = token;
-    this.organizations = organizations;
+  constructor(
+    kind: UpstreamErrorKind,
+    message: string,
+    options: {
+      cause?: unknown;
+      pendingAuthenticationToken?: string;
+      organizations?: Array<{ id: string; name: string }>;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "UpstreamError";
+    this.kind = kind;
+    this.pendingAuthenticationToken = options.pendingAuthenticationToken ?? "";
+    this.organizations = options.organizations ?? [];
   }
 }
 
-/** Talks to AuthKit for sign-in and verifies what it returns. */
+/** Talks to AuthKit and verifies what it returns. */
 export class Upstream {
   readonly workos: WorkOS;
   #clientId: string;
@@ -66,6 +84,7 @@ export class Upstream {
     this.workos = workos;
     this.#clientId = config.workos.clientId;
     this.#issuers = [...config.workos.issuers];
+    // A token with an unknown `kid` refetches the JWKS (after key rotation), at most every 5 s.
     this.#jwks = createRemoteJWKSet(new URL(workos.userManagement.getJwksUrl(this.#clientId)), {
       timeoutDuration: 5000,
       cooldownDuration: 5000,
@@ -87,74 +106,88 @@ export class Upstream {
     });
   }
 
-  /**
-   * Exchanges AuthKit's code (with our PKCE verifier) and verifies the access token.
-   * @throws {PageError} when WorkOS refuses or its token does not verify.
-   * @throws {OrganizationSelectionRequired} when the user must pick an organization.
-   */
+  /** Exchanges AuthKit's code (with our PKCE verifier) and verifies the access token. */
   async exchangeCode(code: string, codeVerifier: string): Promise<UpstreamSession> {
-    let auth;
-    try {
-      auth = await this.workos.userManagement.authenticateWithCode({
+    return await this.#session(() =>
+      this.workos.userManagement.authenticateWithCode({
         clientId: this.#clientId,
         code,
         codeVerifier,
-      });
-    } catch (err) {
-      if (
-        err instanceof AuthenticationException && err.code === "organization_selection_required"
-      ) {
-        throw new OrganizationSelectionRequired(
-          err.pendingAuthenticationToken ?? "",
-          err.rawData.organizations ?? [],
-        );
-      }
-      throw upstreamFailure(err);
-    }
-    const claims = await this.verify(auth.accessToken);
-    return { identity: identityOf(auth.user, claims), refreshToken: auth.refreshToken };
+      })
+    );
   }
 
-  /**
-   * Verifies a WorkOS access token (RS256, issuer checked, unexpired).
-   * @throws {PageError} `login_failed` for a bad token; `upstream_unavailable` when the JWKS cannot be had.
-   */
+  /** Completes a sign-in that needed an organization choice. */
+  async selectOrganization(
+    pendingAuthenticationToken: string,
+    organizationId: string,
+  ): Promise<UpstreamSession> {
+    return await this.#session(() =>
+      this.workos.userManagement.authenticateWithOrganizationSelection({
+        clientId: this.#clientId,
+        pendingAuthenticationToken,
+        organizationId,
+      })
+    );
+  }
+
+  /** Refreshes a WorkOS session (single-use refresh token), keeping `organizationId`. */
+  async refreshSession(
+    refreshToken: string,
+    organizationId: string | null,
+  ): Promise<UpstreamSession> {
+    return await this.#session(() =>
+      this.workos.userManagement.authenticateWithRefreshToken({
+        clientId: this.#clientId,
+        refreshToken,
+        ...(organizationId ? { organizationId } : {}),
+      })
+    );
+  }
+
+  /** Verifies a WorkOS access token (RS256, issuer checked, unexpired). */
   async verify(accessToken: string): Promise<UpstreamClaims> {
+    let payload;
     try {
-      const { payload } = await jwtVerify(accessToken, this.#jwks, {
+      ({ payload } = await jwtVerify(accessToken, this.#jwks, {
         issuer: this.#issuers,
         algorithms: ["RS256"],
-      });
-      const parsed = claimsSchema.safeParse(payload);
-      if (!parsed.success) {
-        throw new PageError(
-          "login_failed",
-          "WorkOS access token lacks the claims we need (sub, sid)",
-        );
-      }
-      return parsed.data;
+      }));
     } catch (err) {
-      if (err instanceof PageError) throw err;
-      if (
-        err instanceof joseErrors.JWTClaimValidationFailed ||
-        err instanceof joseErrors.JWTExpired ||
-        err instanceof joseErrors.JWSSignatureVerificationFailed ||
-        err instanceof joseErrors.JWTInvalid ||
-        err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JOSEAlgNotAllowed
-      ) {
-        throw new PageError("login_failed", `WorkOS access token rejected: ${err.message}`, 400, {
+      if (err instanceof joseErrors.JOSEError && /^ERR_(JWT|JWS)_/.test(err.code)) {
+        throw new UpstreamError("refused", `WorkOS access token rejected: ${err.message}`, {
           cause: err,
         });
       }
-      throw new PageError(
-        "upstream_unavailable",
-        "Cannot verify the WorkOS access token: JWKS unavailable",
-        503,
+      // ERR_JWKS_NO_MATCHING_KEY (a key not yet fetched), timeouts and network errors: not the user's fault.
+      throw new UpstreamError(
+        "unavailable",
+        "Cannot verify the WorkOS access token: signing keys unavailable",
         {
           cause: err,
         },
       );
     }
+    const parsed = claimsSchema.safeParse(payload);
+    if (!parsed.success) {
+      throw new UpstreamError("refused", "WorkOS access token lacks the sub or sid claim");
+    }
+    return parsed.data;
+  }
+
+  async #session(
+    call: () => Promise<
+      { user: Parameters<typeof identityOf>[0]; accessToken: string; refreshToken: string }
+    >,
+  ): Promise<UpstreamSession> {
+    let auth;
+    try {
+      auth = await call();
+    } catch (err) {
+      throw classify(err);
+    }
+    const claims = await this.verify(auth.accessToken);
+    return { identity: identityOf(auth.user, claims), refreshToken: auth.refreshToken };
   }
 }
 
@@ -176,24 +209,26 @@ export function identityOf(
   };
 }
 
-function upstreamFailure(err: unknown): PageError {
-  if (err instanceof OauthException && err.status < 500) {
-    return new PageError(
-      "login_failed",
-      `AuthKit refused the sign-in: ${err.errorDescription ?? err.error}`,
-      400,
+function classify(err: unknown): UpstreamError {
+  if (err instanceof AuthenticationException && err.code === "organization_selection_required") {
+    return new UpstreamError(
+      "organization_selection_required",
+      "WorkOS asks the user to choose an organization",
       {
         cause: err,
+        pendingAuthenticationToken: err.pendingAuthenticationToken ?? "",
+        organizations: err.rawData.organizations ?? [],
       },
     );
   }
-  const status = (err as { status?: number }).status;
-  if (typeof status === "number" && status >= 400 && status < 500) {
-    return new PageError("login_failed", `AuthKit refused the sign-in (HTTP ${status})`, 400, {
-      cause: err,
-    });
+  const status = (err as { status?: unknown }).status;
+  if (
+    typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429
+  ) {
+    const detail = err instanceof OauthException
+      ? err.errorDescription ?? err.error
+      : (err as Error).message;
+    return new UpstreamError("refused", `WorkOS refused: ${detail}`, { cause: err });
   }
-  return new PageError("upstream_unavailable", "AuthKit is unavailable; try again shortly", 502, {
-    cause: err,
-  });
+  return new UpstreamError("unavailable", "WorkOS is unavailable", { cause: err });
 }

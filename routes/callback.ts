@@ -1,19 +1,22 @@
 /**
  * `GET /callback`: AuthKit returns the user here. We consume the pending authorization (single use, and
  * only in the browser that started it), exchange AuthKit's code with our PKCE verifier, verify WorkOS's
- * access token, create the grant and send the client its code with `state` and `iss`.
+ * access token, create the grant and send the client its code with `state` and `iss`. A user in several
+ * organizations first picks one (`POST /callback/organization`).
  *
  * @module
  */
-import { Hono } from "hono";
-import { authorizationResponseUrl } from "../auth/authorize.ts";
+import { type Context, Hono } from "hono";
+import { csrf } from "hono/csrf";
+import { type AuthorizationRequest, authorizationResponseUrl } from "../auth/authorize.ts";
 import { CODE_TTL_MS } from "../auth/codes.ts";
 import { browserStarted } from "../auth/pending.ts";
 import type { AuthServices } from "../auth/services.ts";
-import { OrganizationSelectionRequired } from "../auth/workos.ts";
+import { UpstreamError, type UpstreamSession } from "../auth/workos.ts";
 import { PageError } from "../lib/errors.ts";
+import { organizationPage } from "./pages/organization.ts";
 
-/** The AuthKit callback route. */
+/** The AuthKit callback routes. */
 export function callbackRoutes(auth: AuthServices): Hono {
   const app = new Hono();
   const issuer = auth.config.publicUrl;
@@ -43,18 +46,59 @@ export function callbackRoutes(auth: AuthServices): Hono {
     }
     const code = c.req.query("code");
     if (!code) throw new PageError("invalid_request", "AuthKit returned without a code");
-    let session;
     try {
-      session = await auth.upstream.exchangeCode(code, pending.upstreamVerifier);
+      return await complete(
+        c,
+        request,
+        await auth.upstream.exchangeCode(code, pending.upstreamVerifier),
+      );
     } catch (err) {
-      if (err instanceof OrganizationSelectionRequired) {
-        throw new PageError(
-          "login_failed",
-          "Your account belongs to several organizations; choosing one at sign-in is not supported yet",
-        );
+      if (err instanceof UpstreamError && err.kind === "organization_selection_required") {
+        const { id, csrf } = await auth.consent.beginForm(c, {
+          kind: "organization",
+          request,
+          pendingAuthenticationToken: err.pendingAuthenticationToken,
+          organizations: err.organizations,
+        });
+        return organizationPage(c, { organizations: err.organizations, selectionId: id, csrf });
       }
-      throw err;
+      throw pageErrorOf(err);
     }
+  });
+
+  app.post("/callback/organization", csrf({ origin: new URL(issuer).origin }), async (c) => {
+    const form = await c.req.parseBody();
+    const field = (name: string) => (typeof form[name] === "string" ? form[name] as string : "");
+    const payload = await auth.consent.consumeForm(c, field("selection_id"), field("csrf_token"));
+    if (payload?.kind !== "organization") {
+      throw new PageError(
+        "invalid_request",
+        "This choice has expired, was already made, or did not come from this browser",
+        403,
+      );
+    }
+    const organizationId = field("organization_id");
+    if (!payload.organizations.some((o) => o.id === organizationId)) {
+      throw new PageError("invalid_request", "That organization was not one of the choices");
+    }
+    try {
+      const session = await auth.upstream.selectOrganization(
+        payload.pendingAuthenticationToken,
+        organizationId,
+      );
+      return await complete(c, payload.request, session);
+    } catch (err) {
+      throw pageErrorOf(err);
+    }
+  });
+  return app;
+
+  /** Creates the grant and its code, and returns the browser to the client. */
+  async function complete(
+    c: Context,
+    request: AuthorizationRequest,
+    session: UpstreamSession,
+  ): Promise<Response> {
     const grant = await auth.grants.create({
       upstream: session.identity,
       upstreamRefreshToken: session.refreshToken,
@@ -68,6 +112,16 @@ export function callbackRoutes(auth: AuthServices): Hono {
       authorizationResponseUrl(request.redirectUri, issuer, request.state, { code: ourCode }),
       302,
     );
-  });
-  return app;
+  }
+}
+
+function pageErrorOf(err: unknown): unknown {
+  if (!(err instanceof UpstreamError)) return err;
+  return err.kind === "unavailable"
+    ? new PageError("upstream_unavailable", "AuthKit is unavailable; try again shortly", 502, {
+      cause: err,
+    })
+    : new PageError("login_failed", `AuthKit did not accept the sign-in: ${err.message}`, 400, {
+      cause: err,
+    });
 }
