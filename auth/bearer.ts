@@ -8,6 +8,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { type Freshness, GrantRevokedError, PermissionsStaleError } from "./freshness.ts";
 import type { Identity } from "./identity.ts";
 import type { TokenStore } from "./tokens.ts";
 
@@ -21,6 +22,8 @@ export interface RequireBearerOptions {
   resources: readonly string[];
   /** The Protected Resource Metadata URL to name in challenges. */
   resourceMetadataUrl: string;
+  /** Keeps permissions within their bound (refreshing upstream when they are old). */
+  freshness?: Freshness;
 }
 
 /**
@@ -74,12 +77,32 @@ export function requireBearer(
         description: "The access token is invalid, expired or revoked",
       });
     }
-    const { token, grant } = found!;
+    const { token } = found!;
     if (token.resource !== null && !options.resources.includes(token.resource)) {
       refuse(401, {
         code: "invalid_token",
         description: "The access token was issued for another resource",
       });
+    }
+    let grant = found!.grant;
+    if (options.freshness) {
+      try {
+        grant = await options.freshness.ensureFresh(grant);
+      } catch (err) {
+        if (err instanceof GrantRevokedError) {
+          refuse(401, {
+            code: "invalid_token",
+            description: "WorkOS ended this sign-in; sign in again",
+          });
+        }
+        if (!(err instanceof PermissionsStaleError)) throw err;
+        throw new HTTPException(503, {
+          res: Response.json({ error: "temporarily_unavailable", error_description: err.message }, {
+            status: 503,
+            headers: { "retry-after": "5", "cache-control": "no-store" },
+          }),
+        });
+      }
     }
     c.set("identity", {
       userId: grant.userId,

@@ -9,6 +9,7 @@ import { ClientStore } from "./clients.ts";
 import { CodeStore } from "./codes.ts";
 import { Consent } from "./consent.ts";
 import type { DerivedKeys } from "./crypto.ts";
+import { Freshness } from "./freshness.ts";
 import { GrantStore } from "./grants.ts";
 import { PendingStore } from "./pending.ts";
 import { TokenStore } from "./tokens.ts";
@@ -24,6 +25,7 @@ export interface AuthServices {
   readonly pending: PendingStore;
   readonly consent: Consent;
   readonly upstream: Upstream;
+  readonly freshness: Freshness;
   readonly now: () => number;
 }
 
@@ -34,6 +36,7 @@ export function createAuthServices(
   const now = deps.now ?? Date.now;
   const grants = new GrantStore(deps.kv, deps.keys.encryptionKey, now);
   const tokens = new TokenStore(deps.kv, grants, now);
+  const upstream = new Upstream(deps.workos, deps.config);
   return {
     config: deps.config,
     clients: new ClientStore(deps.kv, now),
@@ -42,7 +45,10 @@ export function createAuthServices(
     codes: new CodeStore(deps.kv, grants, tokens, now),
     pending: new PendingStore(deps.kv, now),
     consent: new Consent(deps.kv, deps.keys.cookieSecret, now),
-    upstream: new Upstream(deps.workos, deps.config),
+    upstream,
+    freshness: new Freshness({ kv: deps.kv, grants, upstream, now }, {
+      maxAgeMs: deps.config.permissionsMaxAgeSeconds * 1000,
+    }),
     now,
   };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { OAuthError } from "../lib/errors.ts";
+import { GrantRevokedError, PermissionsStaleError } from "./freshness.ts";
 import { ourResource } from "./resource.ts";
 import type { AuthServices } from "./services.ts";
 
@@ -69,7 +70,25 @@ export async function handleTokenRequest(request: Request, auth: AuthServices): 
   } else {
     const token = form.get("refresh_token");
     if (!token) throw new OAuthError("invalid_request", "refresh_token is required");
-    body = await auth.tokens.refresh(token, client.clientId, resource);
+    body = await auth.tokens.refresh(token, client.clientId, resource, async (grant) => {
+      try {
+        await auth.freshness.refreshForTokenGrant(grant);
+      } catch (err) {
+        if (err instanceof GrantRevokedError) {
+          throw new OAuthError(
+            "invalid_grant",
+            "Cannot refresh: WorkOS ended the session; sign in again",
+            {
+              cause: err,
+            },
+          );
+        }
+        if (err instanceof PermissionsStaleError) {
+          throw new OAuthError("temporarily_unavailable", err.message, { cause: err });
+        }
+        throw err;
+      }
+    });
   }
   return Response.json(body, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
 }

@@ -61,9 +61,8 @@ export class TokenStore {
   async issue(
     grantEntry: Deno.KvEntry<Grant>,
     op: Deno.AtomicOperation = this.#kv.atomic(),
-    updated: Partial<Grant> = {},
   ): Promise<TokenResponse | null> {
-    const grant = { ...grantEntry.value, ...updated };
+    const grant = grantEntry.value;
     const now = this.#now();
     const access = `${grant.id}.${randomToken()}`;
     const refresh = `${grant.id}.${randomToken()}`;
@@ -126,14 +125,14 @@ export class TokenStore {
 
   /**
    * Exchanges a refresh token for a new pair (rotation). A token already used revokes the whole grant
-   * (OAuth 2.1 §4.3.1: reuse means it was stolen or raced). `beforeIssue` may refresh the grant upstream
-   * and return the fields to update (issue 4); it throws an {@linkcode OAuthError} to refuse.
+   * (OAuth 2.1 §4.3.1: reuse means it was stolen or raced). `beforeIssue` runs once the token is known
+   * good, e.g. to refresh the grant's permissions upstream; it throws an {@linkcode OAuthError} to refuse.
    */
   async refresh(
     token: string,
     clientId: string,
     resource: string | null,
-    beforeIssue?: (grant: Grant) => Promise<Partial<Grant>>,
+    beforeIssue?: (grant: Grant) => Promise<void>,
   ): Promise<TokenResponse> {
     const key = keys.refreshToken(await sha256(token));
     const entry = await this.#kv.get<RefreshTokenRecord>(key);
@@ -161,15 +160,17 @@ export class TokenStore {
         "Cannot refresh: resource differs from the grant's resource",
       );
     }
+    const before = await this.#grants.get(record.grantId);
+    if (!before) throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or expired");
+    if (beforeIssue) await beforeIssue(before);
     const grantEntry = await this.#grants.getEntry(record.grantId);
-    if (!grantEntry.value || !live(grantEntry.value, now)) {
+    if (!grantEntry.value || !live(grantEntry.value, this.#now())) {
       throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or expired");
     }
-    const updated = beforeIssue ? await beforeIssue(grantEntry.value) : {};
     const op = this.#kv.atomic().check(entry).set(key, { ...record, usedAt: now }, {
       expireIn: Math.max(1, record.expiresAt - now),
     });
-    const issued = await this.issue(grantEntry as Deno.KvEntry<Grant>, op, updated);
+    const issued = await this.issue(grantEntry as Deno.KvEntry<Grant>, op);
     if (issued) return issued;
     // Lost a race: either the token was used concurrently (reuse) or the grant changed or went away.
     const again = await this.#kv.get<RefreshTokenRecord>(key);

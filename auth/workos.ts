@@ -84,10 +84,10 @@ export class Upstream {
     this.workos = workos;
     this.#clientId = config.workos.clientId;
     this.#issuers = [...config.workos.issuers];
-    // A token with an unknown `kid` refetches the JWKS (after key rotation), at most every 5 s.
+    // A token with an unknown `kid` refetches the JWKS (after key rotation), at most once a second (our WorkOS tokens come from WorkOS responses, never from clients, so a forged `kid` cannot drive refetches).
     this.#jwks = createRemoteJWKSet(new URL(workos.userManagement.getJwksUrl(this.#clientId)), {
       timeoutDuration: 5000,
-      cooldownDuration: 5000,
+      cooldownDuration: 1000,
     });
   }
 

@@ -32,14 +32,34 @@ export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
 }
 
 /** Asserts `Object.is` equality. */
-export function assertStrictEquals<T>(actual: unknown, expected: T, msg?: string): asserts actual is T {
+export function assertStrictEquals<T>(
+  actual: unknown,
+  expected: T,
+  msg?: string,
+): asserts actual is T {
   nodeAssert.strictEqual(actual, expected, msg);
 }
 
 /** Asserts the value is neither null nor undefined. */
 export function assertExists<T>(actual: T, msg?: string): asserts actual is NonNullable<T> {
   if (actual === undefined || actual === null) {
-    throw new AssertionError({ message: msg ?? `Expected actual: "${actual}" to not be null or undefined` });
+    throw new AssertionError({
+      message: msg ?? `Expected actual: "${actual}" to not be null or undefined`,
+    });
+  }
+}
+
+/** Asserts `actual > expected`. */
+export function assertGreater<T>(actual: T, expected: T, msg?: string): void {
+  if (!(actual > expected)) {
+    throw new AssertionError({ message: msg ?? `Expected "${actual}" > "${expected}"` });
+  }
+}
+
+/** Asserts `actual < expected`. */
+export function assertLess<T>(actual: T, expected: T, msg?: string): void {
+  if (!(actual < expected)) {
+    throw new AssertionError({ message: msg ?? `Expected "${actual}" < "${expected}"` });
   }
 }
 
@@ -63,12 +83,17 @@ export function assertNotMatch(actual: string, expected: RegExp, msg?: string): 
 }
 
 /** Asserts that every item of `expected` is deeply equal to some item of `actual`. */
-export function assertArrayIncludes<T>(actual: ArrayLike<T>, expected: ArrayLike<T>, msg?: string): void {
+export function assertArrayIncludes<T>(
+  actual: ArrayLike<T>,
+  expected: ArrayLike<T>,
+  msg?: string,
+): void {
   const items = Array.from(actual);
   const missing = Array.from(expected).filter((e) => !items.some((a) => isDeepStrictEqual(a, e)));
   if (missing.length > 0) {
     throw new AssertionError({
-      message: msg ?? `Expected actual: ${JSON.stringify(items)} to include: ${JSON.stringify(missing)}`,
+      message: msg ??
+        `Expected actual: ${JSON.stringify(items)} to include: ${JSON.stringify(missing)}`,
     });
   }
 }
@@ -100,7 +125,9 @@ export function assertInstanceOf<T extends abstract new (...args: never[]) => un
   msg?: string,
 ): asserts actual is InstanceType<T> {
   if (!(actual instanceof expectedType)) {
-    throw new AssertionError({ message: msg ?? `Expected object to be an instance of "${expectedType.name}"` });
+    throw new AssertionError({
+      message: msg ?? `Expected object to be an instance of "${expectedType.name}"`,
+    });
   }
 }
 
@@ -109,14 +136,16 @@ type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
 function checkError<E extends Error>(err: unknown, cls?: ErrorClass<E>, includes?: string): E {
   if (cls && !(err instanceof cls)) {
     throw new AssertionError({
-      message: `Expected error to be instance of "${cls.name}", but was "${(err as Error)?.constructor?.name}": ${
-        (err as Error)?.message
-      }`,
+      message: `Expected error to be instance of "${cls.name}", but was "${
+        (err as Error)?.constructor?.name
+      }": ${(err as Error)?.message}`,
     });
   }
   if (includes !== undefined && !String((err as Error)?.message).includes(includes)) {
     throw new AssertionError({
-      message: `Expected error message to include "${includes}", but got "${(err as Error)?.message}"`,
+      message: `Expected error message to include "${includes}", but got "${
+        (err as Error)?.message
+      }"`,
     });
   }
   return err as E;

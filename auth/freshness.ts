@@ -1,0 +1,211 @@
+/**
+ * Permission freshness: a grant's permissions follow WorkOS within a stated bound. A refresh of the
+ * grant's WorkOS session (`authenticateWithRefreshToken`, keeping its organization) re-reads role and
+ * permissions from a freshly verified WorkOS access token.
+ *
+ * - WorkOS refresh tokens are single-use, so concurrent refreshes of one grant share one upstream call:
+ *   in-process through a shared promise, across instances through a short KV lease (the others wait for
+ *   the holder's result).
+ * - WorkOS saying no (session revoked, user or membership removed) revokes the grant. WorkOS being
+ *   unreachable never does: the last known permissions keep serving until they are older than the bound
+ *   (`PERMISSIONS_MAX_AGE_SECONDS`), then requests are refused until WorkOS answers again.
+ *
+ * @see ../shared/reference/mcp-spec.md §2.3 ("validate third-party token status before honouring MCP tokens")
+ * @module
+ */
+import { keys } from "../lib/kv_keys.ts";
+import { errorFields, log } from "../lib/log.ts";
+import { randomToken } from "./crypto.ts";
+import type { Grant, GrantStore } from "./grants.ts";
+import { type Upstream, UpstreamError } from "./workos.ts";
+
+/** Default bound on the age of a grant's permissions. */
+export const DEFAULT_PERMISSIONS_MAX_AGE_MS = 300_000;
+const LEASE_MS = 10_000;
+const POLL_MS = 50;
+
+/** The grant was revoked because WorkOS refused to refresh its session. */
+export class GrantRevokedError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "GrantRevokedError";
+  }
+}
+
+/** WorkOS could not be asked and the grant's permissions are older than the bound. */
+export class PermissionsStaleError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "PermissionsStaleError";
+  }
+}
+
+interface Lease {
+  owner: string;
+  expiresAt: number;
+}
+
+/** Keeps grants' permissions fresh. */
+export class Freshness {
+  readonly maxAgeMs: number;
+  #kv: Deno.Kv;
+  #grants: GrantStore;
+  #upstream: Upstream;
+  #now: () => number;
+  #inflight = new Map<string, Promise<Grant>>();
+  #onChange: ((before: Grant, after: Grant) => void) | undefined;
+
+  constructor(
+    deps: { kv: Deno.Kv; grants: GrantStore; upstream: Upstream; now?: () => number },
+    options: { maxAgeMs?: number; onChange?: (before: Grant, after: Grant) => void } = {},
+  ) {
+    this.#kv = deps.kv;
+    this.#grants = deps.grants;
+    this.#upstream = deps.upstream;
+    this.#now = deps.now ?? Date.now;
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_PERMISSIONS_MAX_AGE_MS;
+    this.#onChange = options.onChange;
+  }
+
+  /**
+   * The grant with permissions no older than the bound. Past half the bound it refreshes upstream, but a
+   * WorkOS outage is tolerated (the grant is returned as is); past the bound an outage is refused.
+   * @throws {GrantRevokedError} when WorkOS refused and the grant was revoked.
+   * @throws {PermissionsStaleError} when WorkOS is unavailable and the permissions are too old.
+   */
+  async ensureFresh(grant: Grant): Promise<Grant> {
+    const age = this.#now() - grant.permissionsCheckedAt;
+    if (age <= this.maxAgeMs / 2) return grant;
+    return await this.#refreshTolerating(grant);
+  }
+
+  /**
+   * Refreshes for an MCP `refresh_token` grant: always asks WorkOS, tolerating an outage within the bound.
+   * @throws {GrantRevokedError} or {PermissionsStaleError}, as {@linkcode ensureFresh}.
+   */
+  async refreshForTokenGrant(grant: Grant): Promise<Grant> {
+    return await this.#refreshTolerating(grant);
+  }
+
+  async #refreshTolerating(grant: Grant): Promise<Grant> {
+    try {
+      return await this.refresh(grant.id);
+    } catch (err) {
+      if (err instanceof GrantRevokedError) throw err;
+      const age = this.#now() - grant.permissionsCheckedAt;
+      if (age <= this.maxAgeMs) {
+        log("warn", "upstream refresh failed; keeping last known permissions", {
+          grantId: grant.id,
+          ageMs: age,
+          ...errorFields(err),
+        });
+        return grant;
+      }
+      throw new PermissionsStaleError(
+        "Cannot confirm your permissions with WorkOS right now, and the last confirmation is too old; try again shortly",
+        { cause: err },
+      );
+    }
+  }
+
+  /** Refreshes the grant upstream now, sharing one WorkOS call among concurrent callers. */
+  refresh(grantId: string): Promise<Grant> {
+    const running = this.#inflight.get(grantId);
+    if (running) return running;
+    const promise = this.#refreshOnce(grantId).finally(() => this.#inflight.delete(grantId));
+    this.#inflight.set(grantId, promise);
+    return promise;
+  }
+
+  async #refreshOnce(grantId: string): Promise<Grant> {
+    const startedAt = this.#now();
+    const owner = randomToken(8);
+    const leaseKey = keys.upstreamLease(grantId);
+    const deadline = Date.now() + LEASE_MS;
+    // Take the lease, or wait for whoever holds it to finish and use their result.
+    while (!(await this.#takeLease(leaseKey, owner))) {
+      const grant = await this.#grants.get(grantId);
+      if (!grant) throw new GrantRevokedError("Cannot refresh: grant revoked");
+      if (grant.permissionsCheckedAt >= startedAt) return grant;
+      if (Date.now() > deadline) {
+        throw new UpstreamError("unavailable", "Another refresh of this grant did not finish");
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    try {
+      const grant = await this.#grants.get(grantId);
+      if (!grant) throw new GrantRevokedError("Cannot refresh: grant revoked");
+      if (grant.permissionsCheckedAt >= startedAt) return grant;
+      let session;
+      try {
+        session = await this.#upstream.refreshSession(
+          await this.#grants.upstreamRefreshToken(grant),
+          grant.organizationId,
+        );
+      } catch (err) {
+        if (err instanceof UpstreamError && err.kind !== "unavailable") {
+          await this.#grants.revoke(grantId);
+          log("info", "grant revoked: WorkOS refused the session refresh", {
+            grantId,
+            ...errorFields(err),
+          });
+          throw new GrantRevokedError(`Cannot refresh: ${err.message}; grant revoked`, {
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      const sealed = await this.#grants.sealUpstreamRefreshToken(grantId, session.refreshToken);
+      const updated = await this.#save(grantId, (g) => ({
+        ...g,
+        organizationId: session.identity.organizationId,
+        role: session.identity.role,
+        roles: session.identity.roles,
+        permissions: session.identity.permissions,
+        email: session.identity.email,
+        name: session.identity.name,
+        sessionId: session.identity.sessionId,
+        upstreamRefreshToken: sealed,
+        permissionsCheckedAt: this.#now(),
+      }));
+      if (!updated) throw new GrantRevokedError("Cannot refresh: grant revoked meanwhile");
+      if (this.#onChange && !samePermissions(grant, updated)) this.#onChange(grant, updated);
+      return updated;
+    } finally {
+      const lease = await this.#kv.get<Lease>(leaseKey);
+      if (lease.value?.owner === owner) {
+        await this.#kv.atomic().check(lease).delete(leaseKey).commit();
+      }
+    }
+  }
+
+  async #takeLease(key: Deno.KvKey, owner: string): Promise<boolean> {
+    const entry = await this.#kv.get<Lease>(key);
+    if (entry.value && entry.value.expiresAt > Date.now()) return false;
+    const res = await this.#kv.atomic().check(entry)
+      .set(key, { owner, expiresAt: Date.now() + LEASE_MS }, { expireIn: LEASE_MS * 2 })
+      .commit();
+    return res.ok;
+  }
+
+  /** Applies `change` to the live grant, retrying on concurrent writes; null when it is gone. */
+  async #save(grantId: string, change: (g: Grant) => Grant): Promise<Grant | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const entry = await this.#grants.getEntry(grantId);
+      if (!entry.value || entry.value.expiresAt <= this.#now()) return null;
+      const updated = change(entry.value);
+      const res = await this.#kv.atomic().check(entry)
+        .set(keys.grant(grantId), updated, {
+          expireIn: Math.max(1, updated.expiresAt - this.#now()),
+        })
+        .commit();
+      if (res.ok) return updated;
+    }
+    throw new Error(`Cannot save grant ${grantId}: it kept changing concurrently`);
+  }
+}
+
+function samePermissions(a: Grant, b: Grant): boolean {
+  return a.organizationId === b.organizationId && a.role === b.role &&
+    a.permissions.join(" ") === b.permissions.join(" ");
+}
