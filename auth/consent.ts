@@ -30,7 +30,8 @@ export type FormPayload =
   | { kind: "consent"; request: AuthorizationRequest }
   | {
     kind: "organization";
-    request: AuthorizationRequest;
+    /** Null when the user is signing in to our own account page. */
+    request: AuthorizationRequest | null;
     pendingAuthenticationToken: string;
     organizations: Array<{ id: string; name: string }>;
   };

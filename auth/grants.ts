@@ -37,6 +37,8 @@ export interface Grant extends UpstreamIdentity {
   createdAt: number;
   /** When the permissions were last confirmed by WorkOS. */
   permissionsCheckedAt: number;
+  /** When tokens were last issued from the grant (sign-in or refresh): its last use, within 10 minutes. */
+  lastUsedAt?: number;
   expiresAt: number;
 }
 
@@ -124,6 +126,26 @@ export class GrantStore {
       for (const key of all.slice(i, i + 500)) op.delete(key);
       await op.commit();
     }
+  }
+
+  /**
+   * Replaces the grant's AuthKit permissions (e.g. after an upstream refresh reports a change). Live MCP
+   * sessions of the grant are told through `notifications/tools/list_changed` (`mcp/list_changed.ts`).
+   * Resolves to the updated grant, or null when the grant is gone.
+   */
+  async updatePermissions(id: string, permissions: readonly string[]): Promise<Grant | null> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const entry = await this.#kv.get<Grant>(keys.grant(id));
+      const now = this.#now();
+      const grant = live(entry.value, now);
+      if (!grant) return null;
+      const updated: Grant = { ...grant, permissions: [...permissions], permissionsCheckedAt: now };
+      const res = await this.#kv.atomic().check(entry)
+        .set(keys.grant(id), updated, { expireIn: Math.max(1, grant.expiresAt - now) })
+        .commit();
+      if (res.ok) return updated;
+    }
+    throw new Error(`Cannot update permissions of grant "${id}": it kept changing concurrently`);
   }
 
   /** Ids of the user's live grants. */

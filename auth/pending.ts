@@ -21,7 +21,8 @@ const MAX_STATES = 4;
 
 /** What is remembered while the user is at AuthKit. */
 export interface PendingAuthorization {
-  request: AuthorizationRequest;
+  /** The client's authorization request, or null when the user is signing in to our own account page. */
+  request: AuthorizationRequest | null;
   /** Our PKCE verifier for the AuthKit code. */
   upstreamVerifier: string;
   expiresAt: number;
@@ -38,7 +39,9 @@ export class PendingStore {
   }
 
   /** Records a pending authorization; resolves to our upstream state and PKCE challenge. */
-  async create(request: AuthorizationRequest): Promise<{ state: string; codeChallenge: string }> {
+  async create(
+    request: AuthorizationRequest | null,
+  ): Promise<{ state: string; codeChallenge: string }> {
     const state = randomToken();
     const { verifier, challenge } = await createPkcePair();
     const record: PendingAuthorization = {

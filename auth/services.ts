@@ -13,6 +13,7 @@ import { Freshness } from "./freshness.ts";
 import { GrantStore } from "./grants.ts";
 import { PendingStore } from "./pending.ts";
 import { TokenStore } from "./tokens.ts";
+import { WebSessions } from "./web_sessions.ts";
 import { Upstream } from "./workos.ts";
 
 /** Everything the OAuth routes and the bearer check use. */
@@ -26,6 +27,7 @@ export interface AuthServices {
   readonly consent: Consent;
   readonly upstream: Upstream;
   readonly freshness: Freshness;
+  readonly webSessions: WebSessions;
   readonly now: () => number;
 }
 
@@ -49,6 +51,7 @@ export function createAuthServices(
     freshness: new Freshness({ kv: deps.kv, grants, upstream, now }, {
       maxAgeMs: deps.config.permissionsMaxAgeSeconds * 1000,
     }),
+    webSessions: new WebSessions(deps.kv, now),
     now,
   };
 }

@@ -79,7 +79,7 @@ export class TokenStore {
       expiresAt: now + REFRESH_TOKEN_TTL_MS,
       usedAt: null,
     };
-    const extended: Grant = { ...grant, expiresAt: now + GRANT_TTL_MS };
+    const extended: Grant = { ...grant, expiresAt: now + GRANT_TTL_MS, lastUsedAt: now };
     const res = await op
       .check(grantEntry)
       .set(keys.grant(grant.id), extended, { expireIn: GRANT_TTL_MS })

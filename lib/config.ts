@@ -35,6 +35,21 @@ export interface Config {
   readonly emulatorUsersFile: string | undefined;
   /** Whether we run on Deno Deploy. */
   readonly onDeploy: boolean;
+  /** Bound on the age of a grant's permissions before WorkOS is asked again (default 300). */
+  readonly permissionsMaxAgeSeconds: number;
+  /** MCP transport settings. */
+  readonly mcp: {
+    /** Idle MCP sessions close after this many seconds (SESSION_IDLE_SECONDS, default 1800). */
+    readonly sessionIdleSeconds: number;
+    /** Origins allowed besides PUBLIC_URL's (ALLOWED_ORIGINS, comma-separated). */
+    readonly allowedOrigins: readonly string[];
+  };
+  /** Cloudflare Workers AI credentials for `generateImage`; unset means the local placeholder. */
+  readonly cloudflare: {
+    readonly accountId: string | undefined;
+    readonly apiToken: string | undefined;
+    readonly apiBaseUrl: string | undefined;
+  };
 }
 
 /** Raised for a bad configuration; the message names the variable and the fix. */
@@ -83,6 +98,33 @@ const schema = z.object({
   WORKOS_ISSUER: optional,
   AUTHKIT_EMULATOR_USERS: optional,
   DENO_DEPLOYMENT_ID: optional,
+  PERMISSIONS_MAX_AGE_SECONDS: optional.refine(
+    (v) => v === undefined || /^[0-9]{1,7}$/.test(v) && Number(v) >= 10,
+    {
+      message: "must be a whole number of seconds, at least 10, e.g. 300",
+    },
+  ),
+  SESSION_IDLE_SECONDS: optional.refine(
+    (v) => v === undefined || /^[0-9]{1,7}$/.test(v) && Number(v) > 0,
+    {
+      message: "must be a whole number of seconds greater than 0, e.g. 1800",
+    },
+  ),
+  ALLOWED_ORIGINS: optional.refine(
+    (v) => v === undefined || v.split(",").map((o) => o.trim()).filter(Boolean).every(isOrigin),
+    {
+      message:
+        "must be a comma-separated list of origins without paths, e.g. https://app.example.com",
+    },
+  ),
+  CLOUDFLARE_ACCOUNT_ID: optional,
+  CLOUDFLARE_API_TOKEN: optional,
+  CLOUDFLARE_API_BASE_URL: optional.refine(
+    (v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v),
+    {
+      message: "must be an http(s) URL, e.g. https://api.cloudflare.com/client/v4",
+    },
+  ),
 });
 
 function isOrigin(value: string): boolean {
@@ -188,6 +230,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ephemeralKey: !e.COOKIE_ENCRYPTION_KEY,
     emulatorUsersFile: e.AUTHKIT_EMULATOR_USERS,
     onDeploy,
+    permissionsMaxAgeSeconds: e.PERMISSIONS_MAX_AGE_SECONDS === undefined
+      ? 300
+      : Number(e.PERMISSIONS_MAX_AGE_SECONDS),
+    mcp: {
+      sessionIdleSeconds: e.SESSION_IDLE_SECONDS === undefined
+        ? 1800
+        : Number(e.SESSION_IDLE_SECONDS),
+      allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    },
+    cloudflare: {
+      accountId: e.CLOUDFLARE_ACCOUNT_ID,
+      apiToken: e.CLOUDFLARE_API_TOKEN,
+      apiBaseUrl: e.CLOUDFLARE_API_BASE_URL,
+    },
   };
 }
 

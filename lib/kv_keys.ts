@@ -38,4 +38,15 @@ export const keys = {
   ],
   /** Prefix of {@linkcode keys.grantToken}. */
   grantTokens: (grantId: string): Deno.KvKey => ["oauth", "grant_token", grantId],
+  /** The short lease held by the instance refreshing a grant's WorkOS session. */
+  upstreamLease: (grantId: string): Deno.KvKey => ["oauth", "upstream_lease", grantId],
+  /** A browser session on our own pages (the account page), by the hash of its cookie. */
+  webSession: (sessionHash: string): Deno.KvKey => ["web", "session", sessionHash],
+  /** A 2025 Streamable HTTP session, under the user it is bound to (never found under another). */
+  mcpSession: (
+    userId: string,
+    sessionId: string,
+  ): Deno.KvKey => ["mcp", "session", userId, sessionId],
+  /** Prefix of {@linkcode keys.mcpSession}. */
+  mcpSessions: (userId: string): Deno.KvKey => ["mcp", "session", userId],
 } as const;

@@ -35,7 +35,13 @@ export function callbackRoutes(auth: AuthServices): Hono {
     }
     const { request } = pending;
     const upstreamError = c.req.query("error");
-    if (upstreamError) {
+    if (upstreamError && !request) {
+      throw new PageError(
+        "login_failed",
+        `Sign-in did not complete (${upstreamError.slice(0, 100)})`,
+      );
+    }
+    if (upstreamError && request) {
       return c.redirect(
         authorizationResponseUrl(request.redirectUri, issuer, request.state, {
           error: "access_denied",
@@ -93,12 +99,20 @@ export function callbackRoutes(auth: AuthServices): Hono {
   });
   return app;
 
-  /** Creates the grant and its code, and returns the browser to the client. */
+  /**
+   * Finishes a sign-in: for a client, creates the grant and its code and returns the browser to the
+   * client; for our own account page, starts a browser session.
+   */
   async function complete(
     c: Context,
-    request: AuthorizationRequest,
+    request: AuthorizationRequest | null,
     session: UpstreamSession,
   ): Promise<Response> {
+    if (!request) {
+      await auth.webSessions.start(c, session.identity);
+      c.header("cache-control", "no-store");
+      return c.redirect("/account", 302);
+    }
     const grant = await auth.grants.create({
       upstream: session.identity,
       upstreamRefreshToken: session.refreshToken,

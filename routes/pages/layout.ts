@@ -78,4 +78,10 @@ code { font-size: .9em; overflow-wrap: anywhere; }
 button { width: 100%; padding: .7rem 1rem; font: inherit; font-weight: 600; border-radius: 8px; cursor: pointer;
   border: 1px solid var(--border); background: transparent; color: inherit; }
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+ul.connections, ul.activity { list-style: none; padding: 0; margin: 0; }
+li.connection { border: 1px solid var(--border); border-radius: 10px; padding: .75rem 1rem; margin: .75rem 0; }
+li.connection dl { margin: .5rem 0; }
+ul.activity li { padding: .25rem 0; border-bottom: 1px solid var(--border); font-size: .9rem; overflow-wrap: anywhere; }
+form.choice { margin: .5rem 0; }
 `;
