@@ -9,6 +9,9 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { DerivedKeys } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
+import { imageGeneratorFromConfig } from "../mcp/image/from_env.ts";
+import { createMcpRuntime } from "../mcp/runtime.ts";
+import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
 import { OAuthError, PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
@@ -16,6 +19,7 @@ import { callbackRoutes } from "./callback.ts";
 import { homeRoutes } from "./home.ts";
 import { mcpRoutes } from "./mcp.ts";
 import { oauthRoutes } from "./oauth.ts";
+import { sseRoutes } from "./sse.ts";
 import { errorPage } from "./pages/error.ts";
 import { wellKnownRoutes } from "./well_known.ts";
 
@@ -28,11 +32,25 @@ export interface AppDeps {
   /** The AuthKit emulator's routes, mounted on our origin in emulator mode. */
   emulator?: Hono;
   now?: () => number;
+  /** Services for MCP tools; built from the configuration (CLOUDFLARE_*) when absent. */
+  tools?: ToolServices;
 }
 
 /** Builds the app. */
 export function createApp(deps: AppDeps): Hono {
   const auth = createAuthServices(deps);
+  const mcp = createMcpRuntime({
+    kv: deps.kv,
+    config: deps.config,
+    services: deps.tools ?? {
+      image: imageGeneratorFromConfig({
+        cloudflareAccountId: deps.config.cloudflare.accountId,
+        cloudflareApiToken: deps.config.cloudflare.apiToken,
+        cloudflareApiBaseUrl: deps.config.cloudflare.apiBaseUrl,
+      }),
+    },
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -46,7 +64,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/.well-known", wellKnownRoutes(deps.config));
   app.route("/", oauthRoutes(auth));
   app.route("/", callbackRoutes(auth));
-  app.route("/", mcpRoutes(auth));
+  app.route("/", mcpRoutes(auth, mcp));
+  app.route("/", sseRoutes(auth, mcp));
   app.route("/", homeRoutes(deps.config));
   if (deps.emulator) app.route("/", deps.emulator);
   return app;

@@ -1,26 +1,178 @@
 /**
- * `/mcp`: for now a placeholder behind the bearer check that answers with the caller's identity. The MCP
- * server replaces it (issue "MCP on every protocol era").
+ * `/mcp`: one endpoint for every Streamable HTTP era. Origin check, then the bearer check, then:
  *
+ * - 2026-07-28 requests (per-request `_meta` envelope; `server/discover`, `Mcp-Method`/`Mcp-Name`
+ *   headers) go to the SDK's `createMcpHandler` (stateless; `subscriptions/listen` for push);
+ * - 2025 requests (routed by the SDK's own `isLegacyRequest`) get sessions from `mcp/sessions.ts`: an
+ *   `initialize` opens one (`Mcp-Session-Id`), every other POST needs it, `GET` opens its event stream,
+ *   `DELETE` ends it. Each POST is served by a fresh per-request server (the SDK's stateless legacy leg),
+ *   so an idle session costs a KV record and a small cache entry, not an SDK server.
+ *
+ * @see 2025-11-25 basic/transports.mdx §Session Management, §Protocol Version Header (mcp-spec.md §3)
+ * @see 2026-07-28 versioning.mdx §Backward Compatibility (mcp-spec.md §1.1)
  * @module
  */
-import { Hono } from "hono";
+import {
+  type InitializeRequest,
+  isInitializeRequest,
+  isLegacyRequest,
+  LATEST_PROTOCOL_VERSION,
+  legacyStatelessFallback,
+} from "@modelcontextprotocol/server";
+import { type Context, Hono } from "hono";
 import { type BearerVariables, requireBearer } from "../auth/bearer.ts";
 import { protectedResourceMetadataUrl } from "../auth/metadata.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { resources } from "../lib/config.ts";
+import { errorFields, log } from "../lib/log.ts";
+import {
+  ERROR_CODES,
+  forbiddenCall,
+  jsonRpcError,
+  LEGACY_PROTOCOL_VERSIONS,
+  mcpErrorHandler,
+  readJsonBody,
+  unsupportedVersion,
+} from "../mcp/jsonrpc.ts";
+import { watchListen } from "../mcp/listen.ts";
+import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
+import type { McpRuntime } from "../mcp/runtime.ts";
+import { authInfoFor, buildServer, identityOf } from "../mcp/server.ts";
+import type { SessionRecord } from "../mcp/sessions.ts";
+import { SSE_HEADERS } from "../mcp/sse_stream.ts";
 
-/** The placeholder `POST /mcp`. */
-export function mcpRoutes(auth: AuthServices): Hono<{ Variables: BearerVariables }> {
-  const app = new Hono<{ Variables: BearerVariables }>();
+/** The session header (case-insensitive; 2025-11-25 spells it `MCP-Session-Id`). */
+export const SESSION_HEADER = "mcp-session-id";
+
+type Env = { Variables: BearerVariables };
+
+/** `/mcp` routes. */
+export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
+  const app = new Hono<Env>();
+  const legacy = legacyStatelessFallback((ctx) => {
+    const identity = identityOf(ctx.authInfo);
+    if (!identity) {
+      throw new Error("Cannot build MCP server: the request carries no verified identity");
+    }
+    return buildServer(identity, mcp.services).server;
+  }, (err) => log("debug", "legacy MCP request failed", errorFields(err)));
+
+  app.onError(mcpErrorHandler);
   app.use(
     "/mcp",
+    checkOrigin({ allowed: allowedOrigins(auth.config) }),
     requireBearer({
       tokens: auth.tokens,
       resources: [resources(auth.config).mcp],
       resourceMetadataUrl: protectedResourceMetadataUrl(auth.config, "mcp"),
+      freshness: auth.freshness,
     }),
   );
-  app.post("/mcp", (c) => c.json({ identity: c.var.identity }));
+
+  app.post("/mcp", async (c) => {
+    const read = await readJsonBody(c.req.raw);
+    if ("error" in read) return read.error;
+    const { body } = read;
+    const identity = c.var.identity;
+    const authInfo = authInfoFor(identity, bearerToken(c));
+
+    if (!(await isLegacyRequest(c.req.raw, body))) {
+      const refused = c.req.header("mcp-method") === "tools/call"
+        ? forbiddenCall(body, identity)
+        : null;
+      if (refused) return refused;
+      const res = await mcp.modern.fetch(c.req.raw, { authInfo, parsedBody: body });
+      if (c.req.header("mcp-method") !== "subscriptions/listen") return res;
+      return watchListen(res, identity, mcp.watcher, () => mcp.modern.notify.toolsChanged());
+    }
+
+    const initialize = isInitializeRequest(body);
+    let session: SessionRecord | null = null;
+    if (!initialize) {
+      const found = await requireSession(c, mcp);
+      if (found instanceof Response) return found;
+      session = found;
+    }
+    const refused = forbiddenCall(body, identity);
+    if (refused) return withSession(refused, session?.id);
+    const res = await legacy(c.req.raw, { authInfo, parsedBody: body });
+    if (!initialize || res.status !== 200) return res;
+    const created = await mcp.sessions.create(identity, sessionInit(body));
+    return withSession(res, created.id);
+  });
+
+  app.get("/mcp", async (c) => {
+    if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
+      return jsonRpcError(
+        406,
+        ERROR_CODES.badRequest,
+        "Not Acceptable: Client must accept text/event-stream",
+      );
+    }
+    const session = await requireSession(c, mcp);
+    if (session instanceof Response) return session;
+    const stream = mcp.sessions.openStream(session);
+    return new Response(stream.body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id } });
+  });
+
+  app.delete("/mcp", async (c) => {
+    const session = await requireSession(c, mcp);
+    if (session instanceof Response) return session;
+    await mcp.sessions.end(session);
+    return new Response(null, { status: 200 });
+  });
+
+  app.all("/mcp", () =>
+    jsonRpcError(405, ERROR_CODES.badRequest, "Method not allowed.", {
+      headers: { allow: "GET, POST, DELETE" },
+    }));
   return app;
+}
+
+/**
+ * The request's session, or the error response: 400 for an unsupported `MCP-Protocol-Version` or a
+ * missing session id, 404 for an unknown, ended, idle or foreign one (the client re-initializes on 404).
+ *
+ * @see 2025-11-25 basic/transports.mdx §Session Management items 3–4 (never conflate 400 and 404)
+ */
+async function requireSession(c: Context<Env>, mcp: McpRuntime): Promise<SessionRecord | Response> {
+  const bad = unsupportedVersion(c.req.header("mcp-protocol-version"));
+  if (bad) return bad;
+  const id = c.req.header(SESSION_HEADER);
+  if (!id) {
+    return jsonRpcError(
+      400,
+      ERROR_CODES.badRequest,
+      "Bad Request: Mcp-Session-Id header is required",
+    );
+  }
+  const session = await mcp.sessions.find(c.var.identity, id);
+  return session ?? jsonRpcError(404, ERROR_CODES.sessionNotFound, "Session not found");
+}
+
+/** What an `initialize` tells us about the client, for the session record. */
+function sessionInit(body: InitializeRequest): Pick<
+  SessionRecord,
+  "protocolVersion" | "clientInfo" | "clientCapabilities"
+> {
+  const requested = body.params.protocolVersion;
+  return {
+    protocolVersion: LEGACY_PROTOCOL_VERSIONS.includes(requested)
+      ? requested
+      : LATEST_PROTOCOL_VERSION,
+    clientInfo: { ...body.params.clientInfo },
+    clientCapabilities: { ...body.params.capabilities },
+  };
+}
+
+function withSession(res: Response, sessionId: string | undefined): Response {
+  if (sessionId === undefined) return res;
+  const copy = new Response(res.body, res);
+  copy.headers.set(SESSION_HEADER, sessionId);
+  return copy;
+}
+
+/** The bearer token the middleware already verified. */
+function bearerToken(c: Context<Env>): string {
+  return (c.req.header("authorization") ?? "").trim().replace(/^Bearer\s+/i, "");
 }

@@ -1,0 +1,158 @@
+/**
+ * JSON-RPC error responses for the HTTP layer in front of the SDK (session, version and permission
+ * checks), and the pre-dispatch refusal of calls to tools the caller may not use. Codes follow JSON-RPC
+ * 2.0 and the MCP SDK's choices (-32000 bad request, -32001 session not found).
+ *
+ * @see https://www.jsonrpc.org/specification#error_object
+ * @module
+ */
+import {
+  type JSONRPCErrorResponse,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@modelcontextprotocol/server";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Identity } from "../auth/identity.ts";
+import { errorFields, log } from "../lib/log.ts";
+import { missingPermissions } from "./tool.ts";
+import { findTool } from "./tools/mod.ts";
+import { permissionMessage } from "./server.ts";
+
+/** JSON-RPC and MCP error codes used here. */
+export const ERROR_CODES = Object.freeze({
+  parseError: -32700,
+  invalidRequest: -32600,
+  invalidParams: -32602,
+  internalError: -32603,
+  badRequest: -32000,
+  sessionNotFound: -32001,
+});
+
+/** Largest POST body read (the SDK's default too). */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** 2025-era protocol versions (and 2024-11-05) a session may use. */
+export const LEGACY_PROTOCOL_VERSIONS: readonly string[] = Object.freeze([
+  ...SUPPORTED_PROTOCOL_VERSIONS,
+]);
+
+/** A JSON-RPC error response with HTTP `status`. */
+export function jsonRpcError(
+  status: number,
+  code: number,
+  message: string,
+  options: { id?: string | number | null; data?: unknown; headers?: Record<string, string> } = {},
+): Response {
+  const error = { code, message, ...(options.data === undefined ? {} : { data: options.data }) };
+  return Response.json({ jsonrpc: "2.0", id: options.id ?? null, error }, {
+    status,
+    headers: options.headers ?? {},
+  });
+}
+
+/**
+ * A 400 when the `MCP-Protocol-Version` header names a version we do not serve, else null. Absent is
+ * fine: the session's negotiated version applies (2025-03-26 clients send none).
+ *
+ * @see 2025-06-18 basic/transports.mdx §Protocol Version Header (mcp-spec.md §3 T12)
+ */
+export function unsupportedVersion(header: string | undefined): Response | null {
+  if (header === undefined || LEGACY_PROTOCOL_VERSIONS.includes(header)) return null;
+  return jsonRpcError(
+    400,
+    ERROR_CODES.badRequest,
+    `Bad Request: Unsupported protocol version "${header.slice(0, 40)}" (supported versions: ${
+      LEGACY_PROTOCOL_VERSIONS.join(", ")
+    })`,
+    { data: { supported: LEGACY_PROTOCOL_VERSIONS, requested: header.slice(0, 40) } },
+  );
+}
+
+/**
+ * Refuses, before any server is built, a `tools/call` of a known tool the caller lacks permissions for:
+ * HTTP 200 with JSON-RPC `-32602` naming the missing permissions (the SDK answers an unregistered tool
+ * the same way, without the names). Null when the message is anything else.
+ *
+ * @see ../../shared/reference/mcp-spec.md §4 "Enforce on tools/call, not only on list"
+ */
+export function forbiddenCall(
+  body: unknown,
+  identity: Pick<Identity, "permissions">,
+): Response | null {
+  const reply = forbiddenCallReply(body, identity);
+  return reply ? Response.json(reply, { status: 200 }) : null;
+}
+
+/** The JSON-RPC error message {@linkcode forbiddenCall} answers with, or null. */
+export function forbiddenCallReply(
+  body: unknown,
+  identity: Pick<Identity, "permissions">,
+): JSONRPCErrorResponse | null {
+  if (!isObject(body) || body.method !== "tools/call" || !isObject(body.params)) return null;
+  const id = body.id;
+  if (typeof id !== "string" && typeof id !== "number") return null;
+  const name = body.params.name;
+  const tool = typeof name === "string" ? findTool(name) : undefined;
+  if (!tool) return null;
+  const missing = missingPermissions(tool, identity);
+  if (missing.length === 0) return null;
+  return {
+    jsonrpc: "2.0",
+    id,
+    error: {
+      code: ERROR_CODES.invalidParams,
+      message: permissionMessage(tool.name, missing),
+      data: { tool: tool.name, missingPermissions: missing },
+    },
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `app.onError` for MCP routes: an `HTTPException` (401 from the bearer check, 403 from the origin check)
+ * keeps its response; anything else is an internal fault, logged and answered 500 with `-32603`.
+ */
+export function mcpErrorHandler(err: Error, c: Context): Response {
+  if (err instanceof HTTPException) return err.getResponse();
+  log("error", "MCP request failed", {
+    path: c.req.path,
+    method: c.req.method,
+    ...errorFields(err),
+  });
+  return jsonRpcError(500, ERROR_CODES.internalError, "Internal error");
+}
+
+/**
+ * Reads a POST body as JSON: 415 for another content type, 413 over {@linkcode MAX_BODY_BYTES}, 400
+ * `-32700` for text that is not JSON.
+ */
+export async function readJsonBody(
+  request: Request,
+): Promise<{ body: unknown } | { error: Response }> {
+  const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    return {
+      error: jsonRpcError(
+        415,
+        ERROR_CODES.badRequest,
+        "Unsupported Media Type: Content-Type must be application/json",
+      ),
+    };
+  }
+  const tooLarge = () => ({
+    error: jsonRpcError(413, ERROR_CODES.badRequest, "Payload Too Large"),
+  });
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) return tooLarge();
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) return tooLarge();
+  try {
+    return { body: JSON.parse(text) };
+  } catch {
+    return {
+      error: jsonRpcError(400, ERROR_CODES.parseError, "Parse error: the body is not JSON"),
+    };
+  }
+}

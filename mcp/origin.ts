@@ -1,0 +1,67 @@
+/**
+ * Origin validation in front of every MCP route (DNS-rebinding protection). A request without `Origin`
+ * (a non-browser client) passes; one whose `Origin` is not allowed gets 403 with a JSON-RPC error body
+ * without `id`. There is deliberately no `Host` allow-list: behind a proxy or on Deno Deploy the
+ * `Host` a server sees need not be PUBLIC_URL's, and the bearer check already authenticates every request.
+ *
+ * @see 2025-11-25 basic/transports.mdx §Security Warning (mcp-spec.md §3 T1, T2)
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Config } from "../lib/config.ts";
+import { ERROR_CODES, jsonRpcError } from "./jsonrpc.ts";
+
+/** Options of {@linkcode checkOrigin}. */
+export interface CheckOriginOptions {
+  /** Allowed origins, e.g. `["https://mcp.example.com"]`; compared case-insensitively. */
+  allowed: readonly string[];
+}
+
+/**
+ * Refuses requests whose `Origin` header is present and not in `allowed`.
+ *
+ * @throws {TypeError} when `allowed` is empty or holds something that is not an origin.
+ * @example
+ * ```ts
+ * app.use("/mcp", checkOrigin({ allowed: [config.publicUrl, ...config.mcp.allowedOrigins] }));
+ * ```
+ */
+export function checkOrigin(options: CheckOriginOptions): MiddlewareHandler {
+  if (options.allowed.length === 0) {
+    throw new TypeError('"allowed" option must name at least one origin');
+  }
+  const allowed = new Set(options.allowed.map((value) => {
+    const origin = parseOrigin(value);
+    if (!origin) throw new TypeError(`"allowed" option holds "${value}", which is not an origin`);
+    return origin;
+  }));
+  return async function originCheck(c, next) {
+    const header = c.req.header("origin");
+    if (header !== undefined) {
+      const origin = parseOrigin(header);
+      if (!origin || !allowed.has(origin)) {
+        const res = jsonRpcError(403, ERROR_CODES.badRequest, "Forbidden: Origin not allowed");
+        throw new HTTPException(403, { res });
+      }
+    }
+    await next();
+  };
+}
+
+/** The serialized origin of `value` (lowercase scheme and host, default port dropped), or null. */
+function parseOrigin(value: string): string | null {
+  if (value === "null") return null;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    return url.origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The origins MCP routes accept: PUBLIC_URL's plus ALLOWED_ORIGINS. */
+export function allowedOrigins(config: Pick<Config, "publicUrl" | "mcp">): string[] {
+  return [config.publicUrl, ...config.mcp.allowedOrigins];
+}

@@ -1,0 +1,137 @@
+/**
+ * The MCP server factory: a fresh v2 `McpServer` holding exactly the tools the caller's AuthKit
+ * permissions allow. Every handler re-checks the permissions of the identity on *its own* request (which
+ * the bearer check read from KV moments before), so a tool listed earlier but no longer allowed is refused
+ * and never runs.
+ *
+ * The caller's {@linkcode Identity} travels to handlers inside the SDK's `AuthInfo.extra`, which every
+ * transport passes through from `handleRequest(req, { authInfo })` to `ctx.http.authInfo`.
+ *
+ * @see ../../shared/reference/mcp-spec.md §4 (permission-filtered tools, enforce on call)
+ * @module
+ */
+import {
+  type AuthInfo,
+  McpServer,
+  type RegisteredTool,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { Identity } from "../auth/identity.ts";
+import {
+  missingPermissions,
+  type ToolDefinition,
+  type ToolResult,
+  type ToolServices,
+} from "./tool.ts";
+import { toolsFor } from "./tools/mod.ts";
+
+/** What the server reports as `serverInfo`. */
+export const SERVER_INFO = Object.freeze({ name: "workos-authkit-mcp", version: "0.1.0" });
+
+/** The tools registered on one server, by name, so {@linkcode syncTools} can add and remove them. */
+export type ToolRegistry = Map<string, RegisteredTool>;
+
+/** An `AuthInfo` carrying `identity` for the SDK's handler context. */
+export function authInfoFor(identity: Identity, token: string): AuthInfo {
+  return {
+    token,
+    clientId: identity.clientId,
+    scopes: [...identity.scopes],
+    expiresAt: Math.floor(identity.expiresAt / 1000),
+    ...(identity.resource ? { resource: new URL(identity.resource) } : {}),
+    extra: { identity },
+  };
+}
+
+/** The identity an `AuthInfo` from {@linkcode authInfoFor} carries, or undefined. */
+export function identityOf(authInfo: AuthInfo | undefined): Identity | undefined {
+  const identity = authInfo?.extra?.identity;
+  return identity && typeof identity === "object" ? identity as Identity : undefined;
+}
+
+/**
+ * Builds a server for `identity` with the tools its permissions allow.
+ *
+ * @example
+ * ```ts
+ * const server = buildServer(c.var.identity, services);
+ * await server.connect(transport);
+ * ```
+ */
+export function buildServer(
+  identity: Identity,
+  services: ToolServices,
+): { server: McpServer; tools: ToolRegistry } {
+  const server = new McpServer(SERVER_INFO, {
+    capabilities: { tools: { listChanged: true } },
+    debouncedNotificationMethods: ["notifications/tools/list_changed"],
+  });
+  const tools: ToolRegistry = new Map();
+  syncTools(server, tools, identity, services);
+  return { server, tools };
+}
+
+/**
+ * Makes `tools` exactly the tools `identity` may use, in name order (the list order is deterministic).
+ * On a change every tool is re-registered; on a connected server the SDK then sends one (debounced)
+ * `notifications/tools/list_changed`. Returns whether anything changed.
+ */
+export function syncTools(
+  server: McpServer,
+  tools: ToolRegistry,
+  identity: Identity,
+  services: ToolServices,
+): boolean {
+  const allowed = toolsFor(identity.permissions);
+  const same = allowed.length === tools.size && allowed.every((tool) => tools.has(tool.name));
+  if (same) return false;
+  for (const registered of tools.values()) registered.remove();
+  tools.clear();
+  for (const tool of allowed) tools.set(tool.name, register(server, tool, identity, services));
+  return true;
+}
+
+function register(
+  server: McpServer,
+  tool: ToolDefinition,
+  fallback: Identity,
+  services: ToolServices,
+): RegisteredTool {
+  return server.registerTool(
+    tool.name,
+    {
+      ...(tool.title === undefined ? {} : { title: tool.title }),
+      description: tool.description,
+      inputSchema: z.object(tool.inputSchema),
+    },
+    async (args, ctx: ServerContext) => {
+      const identity = identityOf(ctx.http?.authInfo) ?? fallback;
+      const refused = refusal(tool, identity);
+      if (refused) return refused;
+      const result = await tool.run(args, { identity, services, signal: ctx.mcpReq.signal });
+      return { ...result, content: [...result.content] };
+    },
+  );
+}
+
+/** An `isError` result naming the permissions `identity` lacks for `tool`, or null when allowed. */
+export function refusal(
+  tool: ToolDefinition,
+  identity: Pick<Identity, "permissions">,
+): ToolResult | null {
+  const missing = missingPermissions(tool, identity);
+  if (missing.length === 0) return null;
+  return {
+    isError: true,
+    content: [{ type: "text", text: permissionMessage(tool.name, missing) }],
+  };
+}
+
+/** The message for a refused call: `Tool "x" requires the permission "p"`. */
+export function permissionMessage(name: string, missing: readonly string[]): string {
+  const list = missing.map((p) => `"${p}"`).join(", ");
+  return `Tool "${name}" requires the permission${
+    missing.length > 1 ? "s" : ""
+  } ${list}, which you do not have`;
+}

@@ -1,0 +1,221 @@
+/**
+ * 2025 Streamable HTTP sessions. KV is the truth: a record under `["mcp","session", userId, sessionId]`
+ * holds who opened the session (user, client, grant), the negotiated protocol version, the client's info
+ * and capabilities, and when it was created and last used. Each instance keeps a small cache entry per
+ * session it has seen, plus the one live object a session may need: its standalone `GET` event stream.
+ * No SDK server is held per session; each request is served by a fresh one (`routes/mcp.ts`).
+ *
+ * A session is found only under the user of the verified token, and only for the same client and grant;
+ * anything else is "not found", so a session id never stands in for a token. A session idle for
+ * `idleMs` is gone (checked on read, swept from the cache); an open event stream counts as use. When the
+ * grant of a session with an open stream changes permissions the stream gets
+ * `notifications/tools/list_changed`; when the grant is revoked the session ends.
+ *
+ * @see 2025-11-25 basic/transports.mdx §Session Management; SBP §Session Hijacking (mcp-spec.md §3)
+ * @module
+ */
+import { randomToken } from "../auth/crypto.ts";
+import type { Identity } from "../auth/identity.ts";
+import { keys } from "../lib/kv_keys.ts";
+import { errorFields, log } from "../lib/log.ts";
+import type { GrantWatcher } from "./list_changed.ts";
+import { createSseStream, type SseStream } from "./sse_stream.ts";
+
+/** A cached record is trusted this long before KV is read again (a DELETE elsewhere shows within it). */
+const CACHE_MS = 2000;
+/** `lastSeenAt` is written back at most this often (or a quarter of the idle time, if shorter). */
+const TOUCH_MS = 60_000;
+/** KV keeps a record this much longer than the idle time, so the read-time check decides. */
+const EXPIRY_SLACK_MS = 60_000;
+
+/** A session as stored in KV. */
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  clientId: string;
+  grantId: string;
+  protocolVersion: string;
+  clientInfo: Record<string, unknown> | null;
+  clientCapabilities: Record<string, unknown>;
+  /** The permissions the client's tool list was last built from (the baseline for list_changed). */
+  permissions: string[];
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+interface CacheEntry {
+  record: SessionRecord;
+  checkedAt: number;
+  persistedSeenAt: number;
+  stream?: SseStream;
+  unwatch?: () => void;
+}
+
+/** The `tools/list_changed` notification, as an SSE `message` event payload. */
+export const TOOLS_LIST_CHANGED = JSON.stringify({
+  jsonrpc: "2.0",
+  method: "notifications/tools/list_changed",
+});
+
+/** Store and cache of sessions. */
+export class SessionStore {
+  #kv: Deno.Kv;
+  #now: () => number;
+  #idleMs: number;
+  #watcher: GrantWatcher;
+  #cache = new Map<string, CacheEntry>();
+  #lastSweep = 0;
+
+  constructor(kv: Deno.Kv, options: { idleMs: number; watcher: GrantWatcher; now?: () => number }) {
+    if (!(options.idleMs > 0)) throw new RangeError('"idleMs" option must be greater than 0');
+    this.#kv = kv;
+    this.#now = options.now ?? Date.now;
+    this.#idleMs = options.idleMs;
+    this.#watcher = options.watcher;
+  }
+
+  /** Sessions cached on this instance. */
+  get cached(): number {
+    return this.#cache.size;
+  }
+
+  /** Opens a session for `identity` after a successful `initialize`. */
+  async create(
+    identity: Identity,
+    init: Pick<SessionRecord, "protocolVersion" | "clientInfo" | "clientCapabilities">,
+  ): Promise<SessionRecord> {
+    const now = this.#now();
+    this.#sweep(now);
+    const record: SessionRecord = {
+      id: randomToken(32),
+      userId: identity.userId,
+      clientId: identity.clientId,
+      grantId: identity.grantId,
+      ...init,
+      permissions: [...identity.permissions],
+      createdAt: now,
+      lastSeenAt: now,
+    };
+    await this.#persist(record);
+    this.#cache.set(record.id, { record, checkedAt: now, persistedSeenAt: now });
+    return record;
+  }
+
+  /**
+   * The session `id` of `identity`, marked as used; null when unknown, idle, ended, or opened by another
+   * user, client or grant.
+   */
+  async find(identity: Identity, id: string): Promise<SessionRecord | null> {
+    if (!/^[A-Za-z0-9_-]{16,128}$/.test(id)) return null;
+    const now = this.#now();
+    this.#sweep(now);
+    let entry = this.#cache.get(id);
+    if (entry && entry.record.userId !== identity.userId) return null;
+    if (!entry || now - entry.checkedAt >= CACHE_MS) {
+      const stored = await this.#kv.get<SessionRecord>(keys.mcpSession(identity.userId, id));
+      if (!stored.value) {
+        if (entry) this.#drop(id);
+        return null;
+      }
+      const seen = Math.max(stored.value.lastSeenAt, entry?.record.lastSeenAt ?? 0);
+      const record = { ...stored.value, lastSeenAt: seen };
+      entry = entry
+        ? Object.assign(entry, { record, checkedAt: now })
+        : { record, checkedAt: now, persistedSeenAt: stored.value.lastSeenAt };
+      this.#cache.set(id, entry);
+    }
+    const { record } = entry;
+    if (record.clientId !== identity.clientId || record.grantId !== identity.grantId) return null;
+    if (this.#isIdle(entry, now)) {
+      await this.end(record);
+      return null;
+    }
+    await this.#touch(entry, now);
+    return record;
+  }
+
+  /** Ends a session: closes its stream and deletes the record. Idempotent. */
+  async end(record: Pick<SessionRecord, "id" | "userId">): Promise<void> {
+    this.#drop(record.id);
+    await this.#kv.delete(keys.mcpSession(record.userId, record.id));
+  }
+
+  /**
+   * Opens the session's standalone event stream (`GET /mcp`), replacing an earlier one so each message
+   * goes to exactly one stream. The stream receives `tools/list_changed` when the grant's permissions
+   * differ from those the session last saw (so a change between `initialize` and this `GET` is not
+   * missed), and the session ends when the grant is revoked.
+   *
+   * @see 2025-11-25 basic/transports.mdx §Listening for Messages from the Server
+   */
+  openStream(record: SessionRecord, keepAliveMs?: number): SseStream {
+    const entry = this.#cache.get(record.id) ??
+      { record, checkedAt: this.#now(), persistedSeenAt: record.lastSeenAt };
+    this.#cache.set(record.id, entry);
+    entry.stream?.close();
+    const stream: SseStream = createSseStream({
+      ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
+      onKeepAlive: () => {
+        this.#touch(entry, this.#now()).catch((err) =>
+          log("warn", "session touch failed", errorFields(err))
+        );
+      },
+      onClose: () => {
+        if (entry.stream !== stream) return;
+        entry.unwatch?.();
+        delete entry.stream;
+        delete entry.unwatch;
+      },
+    });
+    entry.stream = stream;
+    entry.unwatch = this.#watcher.watch(record.grantId, entry.record.permissions, (change) => {
+      if (change.kind === "permissions") {
+        entry.record.permissions = [...change.permissions];
+        stream.send("message", TOOLS_LIST_CHANGED);
+        return;
+      }
+      this.end(record).catch((err) => log("warn", "session end failed", errorFields(err)));
+    });
+    return stream;
+  }
+
+  /** Closes every open stream and empties the cache (shutdown; records stay in KV). */
+  closeAll(): void {
+    for (const id of [...this.#cache.keys()]) this.#drop(id);
+  }
+
+  #isIdle(entry: CacheEntry, now: number): boolean {
+    const open = entry.stream !== undefined && !entry.stream.closed;
+    return !open && now - entry.record.lastSeenAt >= this.#idleMs;
+  }
+
+  async #touch(entry: CacheEntry, now: number): Promise<void> {
+    entry.record.lastSeenAt = now;
+    if (now - entry.persistedSeenAt < Math.min(TOUCH_MS, this.#idleMs / 4)) return;
+    entry.persistedSeenAt = now;
+    await this.#persist(entry.record);
+  }
+
+  async #persist(record: SessionRecord): Promise<void> {
+    await this.#kv.set(keys.mcpSession(record.userId, record.id), record, {
+      expireIn: this.#idleMs + EXPIRY_SLACK_MS,
+    });
+  }
+
+  #drop(id: string): void {
+    const entry = this.#cache.get(id);
+    if (!entry) return;
+    this.#cache.delete(id);
+    entry.unwatch?.();
+    entry.stream?.close();
+  }
+
+  /** Forgets cached sessions idle on this instance (at most once per a tenth of the idle time). */
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < Math.min(TOUCH_MS, this.#idleMs / 10)) return;
+    this.#lastSweep = now;
+    for (const [id, entry] of this.#cache) {
+      if (this.#isIdle(entry, now)) this.#drop(id);
+    }
+  }
+}
