@@ -118,7 +118,10 @@ export class Freshness {
   }
 
   async #refreshOnce(grantId: string): Promise<Grant> {
-    const startedAt = this.#now();
+    // Every refresh stores a new (sealed) WorkOS refresh token: a changed one means someone else refreshed.
+    const initial = await this.#grants.get(grantId);
+    if (!initial) throw new GrantRevokedError("Cannot refresh: grant revoked");
+    const marker = initial.upstreamRefreshToken;
     const owner = randomToken(8);
     const leaseKey = keys.upstreamLease(grantId);
     const deadline = Date.now() + LEASE_MS;
@@ -126,7 +129,7 @@ export class Freshness {
     while (!(await this.#takeLease(leaseKey, owner))) {
       const grant = await this.#grants.get(grantId);
       if (!grant) throw new GrantRevokedError("Cannot refresh: grant revoked");
-      if (grant.permissionsCheckedAt >= startedAt) return grant;
+      if (grant.upstreamRefreshToken !== marker) return grant;
       if (Date.now() > deadline) {
         throw new UpstreamError("unavailable", "Another refresh of this grant did not finish");
       }
@@ -135,7 +138,7 @@ export class Freshness {
     try {
       const grant = await this.#grants.get(grantId);
       if (!grant) throw new GrantRevokedError("Cannot refresh: grant revoked");
-      if (grant.permissionsCheckedAt >= startedAt) return grant;
+      if (grant.upstreamRefreshToken !== marker) return grant;
       let session;
       try {
         session = await this.#upstream.refreshSession(

@@ -2,6 +2,7 @@ import { assertEquals, assertStringIncludes } from "@std/assert";
 import { WorkOS } from "@workos-inc/node";
 import { ScriptedBrowser } from "../helpers/browser.ts";
 import { signIn } from "../helpers/oauth.ts";
+import { discover } from "../helpers/mcp_clients.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 async function call(url: string, headers: Record<string, string>) {
@@ -82,10 +83,7 @@ Deno.test("requireBearer() refuses an expired token", async () => {
   let now = Date.now();
   await using server = await startTestServer({}, { now: () => now });
   const session = await signIn(server.url, "alice@example.com");
-  assertEquals(
-    (await call(`${server.url}/mcp`, { authorization: `Bearer ${session.accessToken}` })).status,
-    200,
-  );
+  assertEquals((await discover(server.url, session.accessToken)).status, 200);
   now += 10 * 60 * 1000 + 1;
   const res = await call(`${server.url}/mcp`, { authorization: `Bearer ${session.accessToken}` });
   assertEquals(res.status, 401);

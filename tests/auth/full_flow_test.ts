@@ -6,6 +6,7 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { postForm, sdkSignIn } from "../helpers/oauth.ts";
+import { discover, whoami } from "../helpers/mcp_clients.ts";
 import { auth } from "../helpers/sdk_v1.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -30,15 +31,10 @@ Deno.test("sign-in flow: discovery → registration → consent → AuthKit → 
   assert((provider.client as { client_id: string }).client_id.startsWith("mcp_"));
 
   // The bearer check accepts the token and knows who is calling.
-  const me = await fetch(mcp, {
-    method: "POST",
-    headers: { authorization: `Bearer ${tokens.access_token}` },
-  });
-  assertEquals(me.status, 200);
-  const { identity } = await me.json();
+  const identity = await whoami(server.url, tokens.access_token);
   assertEquals(identity.email, "alice@example.com");
   assertEquals(identity.clientId, (provider.client as { client_id: string }).client_id);
-  assert(identity.permissions.includes("image_generation"));
+  assertEquals(identity.permissions, ["image_generation"]);
   assertEquals(identity.resource, mcp);
 
   // Refresh through the SDK: auth() uses the stored refresh token first; rotation gives a new one.
@@ -46,12 +42,7 @@ Deno.test("sign-in flow: discovery → registration → consent → AuthKit → 
   assertEquals(await auth(provider, { serverUrl: mcp }), "AUTHORIZED");
   const second = provider.saved!.refresh_token!;
   assertNotEquals(second, first);
-  const refreshed = await fetch(mcp, {
-    method: "POST",
-    headers: { authorization: `Bearer ${provider.saved!.access_token}` },
-  });
-  assertEquals(refreshed.status, 200);
-  await refreshed.body?.cancel();
+  assertEquals((await discover(server.url, provider.saved!.access_token)).status, 200);
 
   // The old refresh token is refused, and its use revokes the whole grant.
   const clientId = (provider.client as { client_id: string }).client_id;
@@ -63,12 +54,7 @@ Deno.test("sign-in flow: discovery → registration → consent → AuthKit → 
   assertEquals(reuse.status, 400);
   assertEquals(reuse.body.error, "invalid_grant");
   assertStringIncludes(String(reuse.body.error_description), "already used");
-  const after = await fetch(mcp, {
-    method: "POST",
-    headers: { authorization: `Bearer ${provider.saved!.access_token}` },
-  });
-  await after.body?.cancel();
-  assertEquals(after.status, 401);
+  assertEquals((await discover(server.url, provider.saved!.access_token)).status, 401);
   const newest = await postForm(server.url, "/token", {
     grant_type: "refresh_token",
     refresh_token: second,

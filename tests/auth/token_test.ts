@@ -8,6 +8,7 @@ import {
   register,
   signIn,
 } from "../helpers/oauth.ts";
+import { discover } from "../helpers/mcp_clients.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -36,12 +37,7 @@ function redeem(
 }
 
 async function bearerStatus(server: Server, token: string): Promise<number> {
-  const res = await fetch(`${server.url}/mcp`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}` },
-  });
-  await res.body?.cancel();
-  return res.status;
+  return (await discover(server.url, token)).status;
 }
 
 Deno.test("POST /token answers with no-store tokens and RFC 6749 errors", async () => {

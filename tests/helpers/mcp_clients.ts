@@ -178,3 +178,36 @@ export async function discover(
   }
   return { status: res.status, headers: res.headers, body };
 }
+
+/**
+ * Calls tool `name` with a single stateless 2026-07-28 request; resolves to the JSON-RPC reply.
+ */
+export async function callTool(
+  base: string,
+  token: string,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<RawReply> {
+  return await postMcp(base, token, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: {
+      name,
+      arguments: args,
+      _meta: {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": { name: "probe", version: "1.0.0" },
+        "io.modelcontextprotocol/clientCapabilities": {},
+      },
+    },
+  }, { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name });
+}
+
+/** The `whoami` tool's answer for `token`, parsed. */
+export async function whoami(base: string, token: string): Promise<Record<string, unknown>> {
+  const reply = await callTool(base, token, "whoami");
+  const result = reply.message?.result as { content: Array<{ text: string }> } | undefined;
+  if (!result) throw new Error(`whoami failed: ${reply.status} ${JSON.stringify(reply.message)}`);
+  return JSON.parse(result.content[0]!.text);
+}
