@@ -5,6 +5,7 @@
  */
 import type { WorkOS } from "@workos-inc/node";
 import type { Config } from "../lib/config.ts";
+import type { AuditLog } from "../audit/store.ts";
 import { ClientStore } from "./clients.ts";
 import { CodeStore } from "./codes.ts";
 import { Consent } from "./consent.ts";
@@ -28,12 +29,20 @@ export interface AuthServices {
   readonly upstream: Upstream;
   readonly freshness: Freshness;
   readonly webSessions: WebSessions;
+  readonly audit: AuditLog;
   readonly now: () => number;
 }
 
 /** Builds the services over one KV handle. */
 export function createAuthServices(
-  deps: { kv: Deno.Kv; config: Config; workos: WorkOS; keys: DerivedKeys; now?: () => number },
+  deps: {
+    kv: Deno.Kv;
+    config: Config;
+    workos: WorkOS;
+    keys: DerivedKeys;
+    audit: AuditLog;
+    now?: () => number;
+  },
 ): AuthServices {
   const now = deps.now ?? Date.now;
   const grants = new GrantStore(deps.kv, deps.keys.encryptionKey, now);
@@ -50,8 +59,19 @@ export function createAuthServices(
     upstream,
     freshness: new Freshness({ kv: deps.kv, grants, upstream, now }, {
       maxAgeMs: deps.config.permissionsMaxAgeSeconds * 1000,
+      onChange: (before, after) =>
+        void deps.audit.record({
+          action: "permissions.changed",
+          userId: after.userId,
+          organizationId: after.organizationId,
+          clientId: after.clientId,
+          grantId: after.id,
+          outcome: "success",
+          detail: `[${before.permissions.join(", ")}] → [${after.permissions.join(", ")}]`,
+        }),
     }),
     webSessions: new WebSessions(deps.kv, now),
+    audit: deps.audit,
     now,
   };
 }

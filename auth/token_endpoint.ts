@@ -5,7 +5,10 @@
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.2
  * @module
  */
+import type { AuditAction } from "../audit/events.ts";
 import { OAuthError } from "../lib/errors.ts";
+import type { Grant } from "./grants.ts";
+import { grantIdOf } from "./tokens.ts";
 import { GrantRevokedError, PermissionsStaleError } from "./freshness.ts";
 import { ourResource } from "./resource.ts";
 import type { AuthServices } from "./services.ts";
@@ -41,6 +44,23 @@ export async function handleTokenRequest(request: Request, auth: AuthServices): 
     throw new OAuthError("unsupported_grant_type", `grant_type ${grantType} is not supported`);
   }
   const client = await auth.clients.authenticate(request.headers, form);
+  const audit = async (
+    action: AuditAction,
+    grantOrId: Grant | string | null,
+    outcome: "success" | "refused",
+    detail?: string,
+  ) => {
+    const grant = typeof grantOrId === "string" ? await auth.grants.get(grantOrId) : grantOrId;
+    void auth.audit.record({
+      action,
+      userId: grant?.userId ?? null,
+      organizationId: grant?.organizationId ?? null,
+      clientId: client.clientId,
+      grantId: grant?.id ?? null,
+      outcome,
+      ...(detail ? { detail } : {}),
+    });
+  };
   if (!client.grantTypes.includes(grantType)) {
     throw new OAuthError(
       "unauthorized_client",
@@ -60,35 +80,67 @@ export async function handleTokenRequest(request: Request, auth: AuthServices): 
   if (grantType === "authorization_code") {
     const code = form.get("code");
     if (!code) throw new OAuthError("invalid_request", "code is required");
-    body = await auth.codes.redeem({
-      code,
-      clientId: client.clientId,
-      redirectUri: form.get("redirect_uri"),
-      codeVerifier: form.get("code_verifier"),
-      resource,
-    });
+    try {
+      body = await auth.codes.redeem({
+        code,
+        clientId: client.clientId,
+        redirectUri: form.get("redirect_uri"),
+        codeVerifier: form.get("code_verifier"),
+        resource,
+      });
+    } catch (err) {
+      if (err instanceof OAuthError && err.message.includes("already used")) {
+        void auth.audit.record({
+          action: "oauth.code_reuse_detected",
+          userId: null,
+          organizationId: null,
+          clientId: client.clientId,
+          grantId: null,
+          outcome: "refused",
+          detail: err.message,
+        });
+      }
+      throw err;
+    }
+    await audit("oauth.token_issued", grantIdOf(body.access_token), "success");
   } else {
     const token = form.get("refresh_token");
     if (!token) throw new OAuthError("invalid_request", "refresh_token is required");
-    body = await auth.tokens.refresh(token, client.clientId, resource, async (grant) => {
-      try {
-        await auth.freshness.refreshForTokenGrant(grant);
-      } catch (err) {
-        if (err instanceof GrantRevokedError) {
-          throw new OAuthError(
-            "invalid_grant",
-            "Cannot refresh: WorkOS ended the session; sign in again",
-            {
-              cause: err,
-            },
-          );
+    // Looked up first so a refusal that revokes the grant can still be attributed to its user.
+    const before = await auth.grants.get(grantIdOf(token) ?? "");
+    try {
+      body = await auth.tokens.refresh(token, client.clientId, resource, async (grant) => {
+        try {
+          await auth.freshness.refreshForTokenGrant(grant);
+        } catch (err) {
+          if (err instanceof GrantRevokedError) {
+            throw new OAuthError(
+              "invalid_grant",
+              "Cannot refresh: WorkOS ended the session; sign in again",
+              {
+                cause: err,
+              },
+            );
+          }
+          if (err instanceof PermissionsStaleError) {
+            throw new OAuthError("temporarily_unavailable", err.message, { cause: err });
+          }
+          throw err;
         }
-        if (err instanceof PermissionsStaleError) {
-          throw new OAuthError("temporarily_unavailable", err.message, { cause: err });
-        }
-        throw err;
+      });
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        const reuse = err.message.includes("already used");
+        await audit(
+          reuse ? "oauth.refresh_reuse_detected" : "oauth.refresh_refused",
+          before,
+          "refused",
+          err.message,
+        );
       }
-    });
+      throw err;
+    }
+    await audit("oauth.token_refreshed", grantIdOf(body.access_token), "success");
   }
   return Response.json(body, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
 }
@@ -105,6 +157,18 @@ export async function handleRevocationRequest(
   const client = await auth.clients.authenticate(request.headers, form);
   const token = form.get("token");
   if (!token) throw new OAuthError("invalid_request", "token is required");
-  await auth.tokens.revoke(token, client.clientId);
+  const grant = await auth.grants.get(grantIdOf(token) ?? "");
+  const revoked = await auth.tokens.revoke(token, client.clientId);
+  if (revoked) {
+    void auth.audit.record({
+      action: revoked === "refresh" ? "oauth.grant_revoked" : "oauth.token_revoked",
+      userId: grant?.userId ?? null,
+      organizationId: grant?.organizationId ?? null,
+      clientId: client.clientId,
+      grantId: grantIdOf(token),
+      outcome: "success",
+      detail: `${revoked} token revoked by the client`,
+    });
+  }
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
 }

@@ -37,6 +37,10 @@ export interface Config {
   readonly onDeploy: boolean;
   /** Bound on the age of a grant's permissions before WorkOS is asked again (default 300). */
   readonly permissionsMaxAgeSeconds: number;
+  /** Audit trail retention in days (AUDIT_RETENTION_DAYS, default 30). */
+  readonly auditRetentionDays: number;
+  /** Whether to send audit events to WorkOS Audit Logs too (WORKOS_AUDIT_LOGS=true). */
+  readonly workosAuditLogs: boolean;
   /** MCP transport settings. */
   readonly mcp: {
     /** Idle MCP sessions close after this many seconds (SESSION_IDLE_SECONDS, default 1800). */
@@ -98,6 +102,15 @@ const schema = z.object({
   WORKOS_ISSUER: optional,
   AUTHKIT_EMULATOR_USERS: optional,
   DENO_DEPLOYMENT_ID: optional,
+  AUDIT_RETENTION_DAYS: optional.refine(
+    (v) => v === undefined || /^[0-9]{1,4}$/.test(v) && Number(v) >= 1,
+    {
+      message: "must be a whole number of days, at least 1, e.g. 30",
+    },
+  ),
+  WORKOS_AUDIT_LOGS: optional.refine((v) => v === undefined || v === "true" || v === "false", {
+    message: 'must be "true" or "false"',
+  }),
   PERMISSIONS_MAX_AGE_SECONDS: optional.refine(
     (v) => v === undefined || /^[0-9]{1,7}$/.test(v) && Number(v) >= 10,
     {
@@ -230,6 +243,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ephemeralKey: !e.COOKIE_ENCRYPTION_KEY,
     emulatorUsersFile: e.AUTHKIT_EMULATOR_USERS,
     onDeploy,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS === undefined ? 30 : Number(e.AUDIT_RETENTION_DAYS),
+    workosAuditLogs: e.WORKOS_AUDIT_LOGS === "true",
     permissionsMaxAgeSeconds: e.PERMISSIONS_MAX_AGE_SECONDS === undefined
       ? 300
       : Number(e.PERMISSIONS_MAX_AGE_SECONDS),

@@ -49,4 +49,20 @@ export const keys = {
   ): Deno.KvKey => ["mcp", "session", userId, sessionId],
   /** Prefix of {@linkcode keys.mcpSession}. */
   mcpSessions: (userId: string): Deno.KvKey => ["mcp", "session", userId],
+  /** An audit event under its user. */
+  auditUserEvent: (
+    userId: string,
+    eventId: string,
+  ): Deno.KvKey => ["audit", "user", userId, eventId],
+  /** Prefix of {@linkcode keys.auditUserEvent}. */
+  auditUserEvents: (userId: string): Deno.KvKey => ["audit", "user", userId],
+  /** A copy of an audit event under its grant, so a grant's events are one prefix list. */
+  auditGrantEvent: (
+    grantId: string,
+    eventId: string,
+  ): Deno.KvKey => ["audit", "grant", grantId, eventId],
+  /** Prefix of {@linkcode keys.auditGrantEvent}. */
+  auditGrantEvents: (grantId: string): Deno.KvKey => ["audit", "grant", grantId],
+  /** An audit event without a user. */
+  auditAnonEvent: (eventId: string): Deno.KvKey => ["audit", "anon", eventId],
 } as const;

@@ -59,7 +59,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ...(options.now ? { clock: options.now } : {}),
     })
     : undefined;
-  const app = createApp({
+  const service = createApp({
     kv,
     config,
     workos: createWorkOS(config),
@@ -67,6 +67,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(emulator ? { emulator: emulator.app } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  const app = service.app;
   handler = (req, info) => app.fetch(req, info);
   return {
     config,
@@ -75,6 +76,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     kv,
     emulator,
     async close() {
+      await service.close();
       await server.shutdown();
       if (!options.kv) kv.close();
     },

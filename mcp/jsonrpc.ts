@@ -78,8 +78,9 @@ export function unsupportedVersion(header: string | undefined): Response | null 
 export function forbiddenCall(
   body: unknown,
   identity: Pick<Identity, "permissions">,
+  onRefused?: (tool: string, missing: string[]) => void,
 ): Response | null {
-  const reply = forbiddenCallReply(body, identity);
+  const reply = forbiddenCallReply(body, identity, onRefused);
   return reply ? Response.json(reply, { status: 200 }) : null;
 }
 
@@ -87,6 +88,7 @@ export function forbiddenCall(
 export function forbiddenCallReply(
   body: unknown,
   identity: Pick<Identity, "permissions">,
+  onRefused?: (tool: string, missing: string[]) => void,
 ): JSONRPCErrorResponse | null {
   if (!isObject(body) || body.method !== "tools/call" || !isObject(body.params)) return null;
   const id = body.id;
@@ -96,6 +98,7 @@ export function forbiddenCallReply(
   if (!tool) return null;
   const missing = missingPermissions(tool, identity);
   if (missing.length === 0) return null;
+  onRefused?.(tool.name, missing);
   return {
     jsonrpc: "2.0",
     id,

@@ -108,9 +108,34 @@ function register(
     async (args, ctx: ServerContext) => {
       const identity = identityOf(ctx.http?.authInfo) ?? fallback;
       const refused = refusal(tool, identity);
-      if (refused) return refused;
-      const result = await tool.run(args, { identity, services, signal: ctx.mcpReq.signal });
-      return { ...result, content: [...result.content] };
+      const started = performance.now();
+      const report = (outcome: "success" | "failure" | "refused", detail?: string) =>
+        services.onToolCall?.({
+          identity,
+          tool: tool.name,
+          outcome,
+          durationMs: Math.round(performance.now() - started),
+          ...(detail ? { detail } : {}),
+        });
+      if (refused) {
+        report(
+          "refused",
+          refused.content[0]?.type === "text" ? refused.content[0].text : undefined,
+        );
+        return refused;
+      }
+      try {
+        const result = await tool.run(args, { identity, services, signal: ctx.mcpReq.signal });
+        const first = result.content[0];
+        report(
+          result.isError ? "failure" : "success",
+          result.isError && first?.type === "text" ? first.text : undefined,
+        );
+        return { ...result, content: [...result.content] };
+      } catch (err) {
+        report("failure", err instanceof Error ? err.message : String(err));
+        throw err;
+      }
     },
   );
 }

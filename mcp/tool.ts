@@ -31,9 +31,20 @@ export interface ImageGenerator {
   ): Promise<{ bytes: Uint8Array; mimeType: string; note?: string }>;
 }
 
+/** One tool call, for the audit trail. */
+export interface ToolCallRecord {
+  readonly identity: Identity;
+  readonly tool: string;
+  readonly outcome: "success" | "failure" | "refused";
+  readonly durationMs: number;
+  readonly detail?: string;
+}
+
 /** Services tools may use; built once per process in `routes/app.ts`. */
 export interface ToolServices {
   readonly image: ImageGenerator;
+  /** Told about every call, allowed or refused (the audit trail); must not throw. */
+  readonly onToolCall?: (record: ToolCallRecord) => void;
 }
 
 /** What a tool handler receives besides its arguments. */

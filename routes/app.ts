@@ -15,6 +15,10 @@ import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
 import { OAuthError, PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
+import { AuditLog } from "../audit/store.ts";
+import { createWorkOSAuditSink } from "../audit/workos_sink.ts";
+import type { ToolCallRecord } from "../mcp/tool.ts";
+import { accountRoutes } from "./account.ts";
 import { callbackRoutes } from "./callback.ts";
 import { homeRoutes } from "./home.ts";
 import { mcpRoutes } from "./mcp.ts";
@@ -36,18 +40,44 @@ export interface AppDeps {
   tools?: ToolServices;
 }
 
+/** The built service: its routes, and a way to end its streams and flush its audit trail. */
+export interface Service {
+  readonly app: Hono;
+  readonly audit: AuditLog;
+  /** Ends open MCP streams (so a server shutdown is not held up) and flushes the audit sinks. */
+  close(): Promise<void>;
+}
+
 /** Builds the app. */
-export function createApp(deps: AppDeps): Hono {
-  const auth = createAuthServices(deps);
+export function createApp(deps: AppDeps): Service {
+  const audit = new AuditLog(deps.kv, {
+    retentionDays: deps.config.auditRetentionDays,
+    ...(deps.now ? { now: deps.now } : {}),
+    sinks: deps.config.workosAuditLogs ? [createWorkOSAuditSink(deps.workos)] : [],
+  });
+  const auth = createAuthServices({ ...deps, audit });
+  const onToolCall = (r: ToolCallRecord) =>
+    void audit.record({
+      action: r.outcome === "refused" ? "mcp.tool_refused" : "mcp.tool_called",
+      userId: r.identity.userId,
+      organizationId: r.identity.organizationId,
+      clientId: r.identity.clientId,
+      grantId: r.identity.grantId,
+      tool: r.tool,
+      outcome: r.outcome,
+      durationMs: r.durationMs,
+      ...(r.detail ? { detail: r.detail } : {}),
+    });
   const mcp = createMcpRuntime({
     kv: deps.kv,
     config: deps.config,
-    services: deps.tools ?? {
-      image: imageGeneratorFromConfig({
+    services: {
+      image: deps.tools?.image ?? imageGeneratorFromConfig({
         cloudflareAccountId: deps.config.cloudflare.accountId,
         cloudflareApiToken: deps.config.cloudflare.apiToken,
         cloudflareApiBaseUrl: deps.config.cloudflare.apiBaseUrl,
       }),
+      onToolCall,
     },
     ...(deps.now ? { now: deps.now } : {}),
   });
@@ -66,7 +96,39 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", callbackRoutes(auth));
   app.route("/", mcpRoutes(auth, mcp));
   app.route("/", sseRoutes(auth, mcp));
+  app.route(
+    "/",
+    accountRoutes(auth, {
+      activity: async (userId) =>
+        (await audit.listForUser(userId, { limit: 30 })).map((e) => ({
+          at: e.occurredAt,
+          action: e.tool ? `${e.action} ${e.tool}` : e.action,
+          detail: [e.outcome, e.clientId, e.detail].filter(Boolean).join(" · "),
+        })),
+      onRevoke: (grantId, session) =>
+        void audit.record({
+          action: "oauth.grant_revoked",
+          userId: session.identity.userId,
+          organizationId: session.identity.organizationId,
+          clientId: null,
+          grantId,
+          outcome: "success",
+          detail: "revoked by the user on /account",
+        }),
+    }),
+  );
   app.route("/", homeRoutes(deps.config));
   if (deps.emulator) app.route("/", deps.emulator);
-  return app;
+  return {
+    app,
+    audit,
+    async close() {
+      mcp.sessions.closeAll();
+      mcp.sse.closeAll();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([audit.flush(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+      audit.close();
+    },
+  };
 }

@@ -121,6 +121,15 @@ export function callbackRoutes(auth: AuthServices): Hono {
       resource: request.resource,
     }, CODE_TTL_MS * 2);
     const ourCode = await auth.codes.issue(grant, request);
+    void auth.audit.record({
+      action: "user.signed_in",
+      userId: grant.userId,
+      organizationId: grant.organizationId,
+      clientId: grant.clientId,
+      grantId: grant.id,
+      outcome: "success",
+      detail: `permissions: ${grant.permissions.join(", ") || "none"}`,
+    });
     c.header("cache-control", "no-store");
     return c.redirect(
       authorizationResponseUrl(request.redirectUri, issuer, request.state, { code: ourCode }),

@@ -75,10 +75,18 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     const { body } = read;
     const identity = c.var.identity;
     const authInfo = authInfoFor(identity, bearerToken(c));
+    const refusedHook = (tool: string, missing: string[]) =>
+      mcp.services.onToolCall?.({
+        identity,
+        tool,
+        outcome: "refused",
+        durationMs: 0,
+        detail: `missing permission ${missing.join(", ")}`,
+      });
 
     if (!(await isLegacyRequest(c.req.raw, body))) {
       const refused = c.req.header("mcp-method") === "tools/call"
-        ? forbiddenCall(body, identity)
+        ? forbiddenCall(body, identity, refusedHook)
         : null;
       if (refused) return refused;
       const res = await mcp.modern.fetch(c.req.raw, { authInfo, parsedBody: body });
@@ -93,7 +101,7 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       if (found instanceof Response) return found;
       session = found;
     }
-    const refused = forbiddenCall(body, identity);
+    const refused = forbiddenCall(body, identity, refusedHook);
     if (refused) return withSession(refused, session?.id);
     const res = await legacy(c.req.raw, { authInfo, parsedBody: body });
     if (!initialize || res.status !== 200) return res;

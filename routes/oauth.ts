@@ -69,6 +69,15 @@ export function oauthRoutes(auth: AuthServices): Hono {
         403,
       );
     }
+    void auth.audit.record({
+      action: field("decision") === "approve" ? "oauth.consent_granted" : "oauth.consent_denied",
+      userId: null,
+      organizationId: null,
+      clientId: request.clientId,
+      grantId: null,
+      outcome: "success",
+      detail: `redirect ${new URL(request.redirectUri).host || request.redirectUri}`,
+    });
     if (field("decision") !== "approve") {
       return c.redirect(
         authorizationResponseUrl(request.redirectUri, issuer, request.state, {

@@ -71,7 +71,15 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     return await session.transport.handlePostMessage(
       c.req.raw,
       authInfoFor(identity, authorization),
-      (message) => forbiddenCallReply(message, identity),
+      (message) =>
+        forbiddenCallReply(message, identity, (tool, missing) =>
+          mcp.services.onToolCall?.({
+            identity,
+            tool,
+            outcome: "refused",
+            durationMs: 0,
+            detail: `missing permission ${missing.join(", ")}`,
+          })),
     );
   });
   app.all(

@@ -28,7 +28,7 @@ Deno.test("KV holds no access token, refresh token, code or WorkOS refresh token
   const grants: unknown[] = [];
   for await (const entry of server.kv.list({ prefix: [] })) {
     entries.push(JSON.stringify([entry.key, entry.value]));
-    if (entry.key[1] === "grant") grants.push(entry.value);
+    if (entry.key[0] === "oauth" && entry.key[1] === "grant") grants.push(entry.value);
   }
   const dump = entries.join("\n");
   assertEquals(grants.length, 1);
