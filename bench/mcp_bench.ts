@@ -1,0 +1,80 @@
+/**
+ * Hot-path benchmarks, each against a baseline measured in the same run (`deno task bench`):
+ * - the bearer check's token lookup vs a bare KV read;
+ * - a full in-process 2026-07-28 `tools/call add` (origin, bearer, SDK handler) vs `server/discover`.
+ *
+ * @module
+ */
+import { deriveKeys } from "../auth/crypto.ts";
+import { GrantStore } from "../auth/grants.ts";
+import { TokenStore } from "../auth/tokens.ts";
+import { keys } from "../lib/kv_keys.ts";
+import { setQuiet } from "../lib/log.ts";
+import { startServer } from "../lib/serve.ts";
+import { signIn } from "../tests/helpers/oauth.ts";
+
+setQuiet(true);
+const kv = await Deno.openKv(":memory:");
+const server = await startServer({ env: { PORT: "0", HOSTNAME: "127.0.0.1" }, kv });
+const session = await signIn(server.url, "alice@example.com");
+const store = new TokenStore(
+  server.kv,
+  new GrantStore(server.kv, (await deriveKeys(server.config.cookieEncryptionKey)).encryptionKey),
+);
+const grantKey = keys.grant(session.accessToken.split(".")[0]!);
+
+const meta = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+function mcpRequest(method: string, params: Record<string, unknown>, name?: string): Request {
+  return new Request(`${server.url}/mcp`, {
+    method: "POST",
+    headers: {
+      host: new URL(server.url).host,
+      authorization: `Bearer ${session.accessToken}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": method,
+      ...(name ? { "mcp-name": name } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: meta } }),
+  });
+}
+
+Deno.bench(
+  { name: "kv.get(grant) (baseline)", group: "token lookup", baseline: true },
+  async () => {
+    await server.kv.get(grantKey);
+  },
+);
+Deno.bench({ name: "TokenStore.verifyAccessToken()", group: "token lookup" }, async () => {
+  if (!(await store.verifyAccessToken(session.accessToken))) throw new Error("token refused");
+});
+
+Deno.bench(
+  { name: "server/discover (baseline)", group: "mcp request", baseline: true },
+  async () => {
+    const res = await server.app.fetch(mcpRequest("server/discover", {}));
+    if (res.status !== 200) throw new Error(`discover ${res.status}`);
+    await res.body?.cancel();
+  },
+);
+Deno.bench({ name: "tools/call add", group: "mcp request" }, async () => {
+  const res = await server.app.fetch(
+    mcpRequest("tools/call", { name: "add", arguments: { a: 1, b: 2 } }, "add"),
+  );
+  if (res.status !== 200) throw new Error(`tools/call ${res.status}`);
+  await res.text();
+});
+Deno.bench({ name: "tools/list", group: "mcp request" }, async () => {
+  const res = await server.app.fetch(mcpRequest("tools/list", {}));
+  if (res.status !== 200) throw new Error(`tools/list ${res.status}`);
+  await res.text();
+});
+
+globalThis.addEventListener("unload", () => {
+  void server.close();
+});
