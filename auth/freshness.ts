@@ -54,10 +54,15 @@ export class Freshness {
   #now: () => number;
   #inflight = new Map<string, Promise<Grant>>();
   #onChange: ((before: Grant, after: Grant) => void) | undefined;
+  #onRevoke: ((grant: Grant, reason: string) => void) | undefined;
 
   constructor(
     deps: { kv: Deno.Kv; grants: GrantStore; upstream: Upstream; now?: () => number },
-    options: { maxAgeMs?: number; onChange?: (before: Grant, after: Grant) => void } = {},
+    options: {
+      maxAgeMs?: number;
+      onChange?: (before: Grant, after: Grant) => void;
+      onRevoke?: (grant: Grant, reason: string) => void;
+    } = {},
   ) {
     this.#kv = deps.kv;
     this.#grants = deps.grants;
@@ -65,6 +70,7 @@ export class Freshness {
     this.#now = deps.now ?? Date.now;
     this.maxAgeMs = options.maxAgeMs ?? DEFAULT_PERMISSIONS_MAX_AGE_MS;
     this.#onChange = options.onChange;
+    this.#onRevoke = options.onRevoke;
   }
 
   /**
@@ -148,6 +154,7 @@ export class Freshness {
       } catch (err) {
         if (err instanceof UpstreamError && err.kind !== "unavailable") {
           await this.#grants.revoke(grantId);
+          this.#onRevoke?.(grant, err.message);
           log("info", "grant revoked: WorkOS refused the session refresh", {
             grantId,
             ...errorFields(err),

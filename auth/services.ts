@@ -59,6 +59,16 @@ export function createAuthServices(
     upstream,
     freshness: new Freshness({ kv: deps.kv, grants, upstream, now }, {
       maxAgeMs: deps.config.permissionsMaxAgeSeconds * 1000,
+      onRevoke: (grant, reason) =>
+        void deps.audit.record({
+          action: "oauth.grant_revoked",
+          userId: grant.userId,
+          organizationId: grant.organizationId,
+          clientId: grant.clientId,
+          grantId: grant.id,
+          outcome: "success",
+          detail: `WorkOS refused the session refresh: ${reason}`,
+        }),
       onChange: (before, after) =>
         void deps.audit.record({
           action: "permissions.changed",

@@ -9,6 +9,7 @@ import { csrf } from "hono/csrf";
 import { timingSafeEqual } from "../auth/crypto.ts";
 import { rememberState } from "../auth/pending.ts";
 import type { AuthServices } from "../auth/services.ts";
+import type { Grant } from "../auth/grants.ts";
 import type { WebSession } from "../auth/web_sessions.ts";
 import { PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
@@ -19,7 +20,7 @@ export interface AccountHooks {
   /** Recent activity of the user's grants, newest first. */
   activity?: (userId: string) => Promise<ActivityLine[]>;
   /** Called after a grant was revoked from the page. */
-  onRevoke?: (grantId: string, session: WebSession) => void | Promise<void>;
+  onRevoke?: (grant: Grant, session: WebSession) => void | Promise<void>;
 }
 
 /** The account routes. */
@@ -47,7 +48,7 @@ export function accountRoutes(auth: AuthServices, hooks: AccountHooks = {}): Hon
     // Only the user's own grants; anything else is answered as if it were already gone.
     if (grant && grant.userId === session.identity.userId) {
       await auth.grants.revoke(grant.id);
-      await hooks.onRevoke?.(grant.id, session);
+      await hooks.onRevoke?.(grant, session);
     }
     return c.redirect("/account", 303);
   });

@@ -105,13 +105,13 @@ export function createApp(deps: AppDeps): Service {
           action: e.tool ? `${e.action} ${e.tool}` : e.action,
           detail: [e.outcome, e.clientId, e.detail].filter(Boolean).join(" · "),
         })),
-      onRevoke: (grantId, session) =>
+      onRevoke: (grant, session) =>
         void audit.record({
           action: "oauth.grant_revoked",
           userId: session.identity.userId,
-          organizationId: session.identity.organizationId,
-          clientId: null,
-          grantId,
+          organizationId: grant.organizationId,
+          clientId: grant.clientId,
+          grantId: grant.id,
           outcome: "success",
           detail: "revoked by the user on /account",
         }),
