@@ -15,6 +15,8 @@ import { type Grant, GRANT_TTL_MS, type GrantStore, live } from "./grants.ts";
 export const ACCESS_TOKEN_TTL_MS = 10 * 60 * 1000;
 /** Refresh tokens live 30 days. */
 export const REFRESH_TOKEN_TTL_MS = GRANT_TTL_MS;
+/** How long a reuse waits for the in-flight exchange it raced with. */
+const REUSE_WAIT_MS = 10_000;
 /** A used refresh token is remembered this long, so its reuse is detected and revokes the grant. */
 const USED_REFRESH_MEMORY_MS = REFRESH_TOKEN_TTL_MS;
 
@@ -30,6 +32,8 @@ export interface AccessTokenRecord {
 /** A refresh token record; `usedAt` is set once it has been exchanged. */
 export interface RefreshTokenRecord extends AccessTokenRecord {
   usedAt: number | null;
+  /** Set once the exchange that used the token has issued its new pair. */
+  completedAt?: number;
 }
 
 /** A token response (RFC 6749 §5.1). */
@@ -147,13 +151,7 @@ export class TokenStore {
         "Cannot refresh: refresh token was issued to another client",
       );
     }
-    if (record.usedAt !== null) {
-      await this.#grants.revoke(record.grantId);
-      throw new OAuthError(
-        "invalid_grant",
-        "Cannot refresh: refresh token already used; grant revoked",
-      );
-    }
+    if (record.usedAt !== null) return await this.#reused(key, record.grantId);
     if (resource !== null && record.resource !== null && resource !== record.resource) {
       throw new OAuthError(
         "invalid_target",
@@ -162,26 +160,58 @@ export class TokenStore {
     }
     const before = await this.#grants.get(record.grantId);
     if (!before) throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or expired");
-    if (beforeIssue) await beforeIssue(before);
-    const grantEntry = await this.#grants.getEntry(record.grantId);
-    if (!grantEntry.value || !live(grantEntry.value, this.#now())) {
-      throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or expired");
-    }
-    const op = this.#kv.atomic().check(entry).set(key, { ...record, usedAt: now }, {
+    // Claim the token before any upstream work, so exactly one of several concurrent uses proceeds
+    // (and asks WorkOS); the others are reuse.
+    const claimed = await this.#kv.atomic().check(entry).set(key, { ...record, usedAt: now }, {
       expireIn: Math.max(1, record.expiresAt - now),
-    });
-    const issued = await this.issue(grantEntry as Deno.KvEntry<Grant>, op);
-    if (issued) return issued;
-    // Lost a race: either the token was used concurrently (reuse) or the grant changed or went away.
-    const again = await this.#kv.get<RefreshTokenRecord>(key);
-    if (again.value?.usedAt) {
-      await this.#grants.revoke(record.grantId);
-      throw new OAuthError(
-        "invalid_grant",
-        "Cannot refresh: refresh token already used; grant revoked",
-      );
+    }).commit();
+    if (!claimed.ok) return await this.#reused(key, record.grantId);
+    if (beforeIssue) {
+      try {
+        await beforeIssue(before);
+      } catch (err) {
+        // A temporary failure gives the token back, so the client can retry with it.
+        if (err instanceof OAuthError && err.code === "temporarily_unavailable") {
+          await this.#kv.set(key, record, { expireIn: Math.max(1, record.expiresAt - now) });
+        }
+        throw err;
+      }
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const grantEntry = await this.#grants.getEntry(record.grantId);
+      if (!grantEntry.value || !live(grantEntry.value, this.#now())) break;
+      const issued = await this.issue(grantEntry as Deno.KvEntry<Grant>);
+      if (!issued) continue;
+      await this.#kv.set(key, { ...record, usedAt: now, completedAt: this.#now() }, {
+        expireIn: Math.max(1, record.expiresAt - now),
+      });
+      return issued;
     }
     throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or changed meanwhile");
+  }
+
+  /**
+   * A used refresh token was presented again: reuse revokes the grant. If the exchange that used it is
+   * still in flight, wait for it first, so that of concurrent uses exactly one gets its tokens.
+   */
+  async #reused(key: Deno.KvKey, grantId: string): Promise<never> {
+    const deadline = Date.now() + REUSE_WAIT_MS;
+    while (Date.now() < deadline) {
+      const current = (await this.#kv.get<RefreshTokenRecord>(key)).value;
+      if (!current || current.completedAt !== undefined) break;
+      if (current.usedAt === null) {
+        throw new OAuthError(
+          "temporarily_unavailable",
+          "Cannot refresh: a concurrent refresh is being retried",
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await this.#grants.revoke(grantId);
+    throw new OAuthError(
+      "invalid_grant",
+      "Cannot refresh: refresh token already used; grant revoked",
+    );
   }
 
   /**
