@@ -160,3 +160,21 @@ export function permissionMessage(name: string, missing: readonly string[]): str
     missing.length > 1 ? "s" : ""
   } ${list}, which you do not have`;
 }
+
+/**
+ * Reports a call refused before any server was built (`forbiddenCall`) to the tool-call hook, as a
+ * refusal for `identity`.
+ */
+export function reportRefusal(
+  services: ToolServices,
+  identity: Identity,
+): (tool: string, missing: string[]) => void {
+  return (tool, missing) =>
+    services.onToolCall?.({
+      identity,
+      tool,
+      outcome: "refused",
+      durationMs: 0,
+      detail: `missing permission ${missing.join(", ")}`,
+    });
+}

@@ -37,7 +37,7 @@ import {
 import { watchListen } from "../mcp/listen.ts";
 import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
-import { authInfoFor, buildServer, identityOf } from "../mcp/server.ts";
+import { authInfoFor, buildServer, identityOf, reportRefusal } from "../mcp/server.ts";
 import type { SessionRecord } from "../mcp/sessions.ts";
 import { SSE_HEADERS } from "../mcp/sse_stream.ts";
 
@@ -75,14 +75,7 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     const { body } = read;
     const identity = c.var.identity;
     const authInfo = authInfoFor(identity, bearerToken(c));
-    const refusedHook = (tool: string, missing: string[]) =>
-      mcp.services.onToolCall?.({
-        identity,
-        tool,
-        outcome: "refused",
-        durationMs: 0,
-        detail: `missing permission ${missing.join(", ")}`,
-      });
+    const refusedHook = reportRefusal(mcp.services, identity);
 
     if (!(await isLegacyRequest(c.req.raw, body))) {
       const refused = c.req.header("mcp-method") === "tools/call"

@@ -16,7 +16,7 @@ import { resources } from "../lib/config.ts";
 import { ERROR_CODES, forbiddenCallReply, jsonRpcError, mcpErrorHandler } from "../mcp/jsonrpc.ts";
 import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
-import { authInfoFor } from "../mcp/server.ts";
+import { authInfoFor, reportRefusal } from "../mcp/server.ts";
 
 /** Where SSE clients POST their messages. */
 export const MESSAGES_PATH = "/messages";
@@ -71,15 +71,7 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     return await session.transport.handlePostMessage(
       c.req.raw,
       authInfoFor(identity, authorization),
-      (message) =>
-        forbiddenCallReply(message, identity, (tool, missing) =>
-          mcp.services.onToolCall?.({
-            identity,
-            tool,
-            outcome: "refused",
-            durationMs: 0,
-            detail: `missing permission ${missing.join(", ")}`,
-          })),
+      (message) => forbiddenCallReply(message, identity, reportRefusal(mcp.services, identity)),
     );
   });
   app.all(
