@@ -2,6 +2,7 @@ import { assert, assertEquals, assertGreater } from "@std/assert";
 import type { Grant } from "../../auth/grants.ts";
 import { grantIdOf } from "../../auth/tokens.ts";
 import { keys } from "../../lib/kv_keys.ts";
+import { discover } from "../helpers/mcp_clients.ts";
 import { postForm, signIn } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -119,30 +120,5 @@ Deno.test("after a signing-key rotation, the JWKS is refetched and the grant is 
 });
 
 async function bearer(server: Server, token: string): Promise<number> {
-  const res = await fetch(`${server.url}/.well-known/oauth-protected-resource/mcp`);
-  await res.body?.cancel();
-  const probe = await fetch(`${server.url}/mcp`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "server/discover",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "server/discover",
-      params: {
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientCapabilities": {},
-          "io.modelcontextprotocol/clientInfo": { name: "probe", version: "1" },
-        },
-      },
-    }),
-  });
-  await probe.body?.cancel();
-  return probe.status;
+  return (await discover(server.url, token)).status;
 }
