@@ -16,7 +16,10 @@ export interface Config {
   readonly port: number;
   /** Interface to bind. */
   readonly hostname: string;
-  /** Local KV file, or undefined on Deno Deploy (the attached database). */
+  /**
+   * What `Deno.openKv()` opens: a local file, a KV Connect URL (DENO_KV_URL, shared by several
+   * machines), or undefined on Deno Deploy (the attached database).
+   */
   readonly kvPath: string | undefined;
   readonly workos: {
     readonly clientId: string;
@@ -47,6 +50,8 @@ export interface Config {
     readonly sessionIdleSeconds: number;
     /** Origins allowed besides PUBLIC_URL's (ALLOWED_ORIGINS, comma-separated). */
     readonly allowedOrigins: readonly string[];
+    /** How often an instance holding streams polls its KV doorbell and the bus (KV_POLL_MS, 100). */
+    readonly pollMs: number;
   };
   /** Cloudflare Workers AI credentials for `generateImage`; unset means the local placeholder. */
   readonly cloudflare: {
@@ -92,6 +97,14 @@ const schema = z.object({
   PORT: portNumber,
   HOSTNAME: optional,
   KV_PATH: optional,
+  DENO_KV_URL: optional.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), {
+    message:
+      "must be a KV Connect URL, e.g. https://api.deno.com/databases/<id>/connect (or a self-hosted denokv http://host:4512)",
+  }),
+  DENO_KV_ACCESS_TOKEN: optional,
+  KV_POLL_MS: optional.refine((v) => v === undefined || /^[0-9]{1,5}$/.test(v) && Number(v) >= 10, {
+    message: "must be a whole number of milliseconds, at least 10, e.g. 100",
+  }),
   WORKOS_API_HOSTNAME: optional.refine((v) => v === undefined || /^[a-z0-9.-]+$/i.test(v), {
     message: "must be a bare host name such as api.workos.com (no scheme, no port)",
   }),
@@ -197,6 +210,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "is required outside emulator mode; generate one with `openssl rand -hex 32` and keep it secret and stable",
     );
   }
+  if (e.DENO_KV_URL && !e.DENO_KV_ACCESS_TOKEN) {
+    throw new ConfigError(
+      "DENO_KV_ACCESS_TOKEN",
+      "is required with DENO_KV_URL; use a Deno Deploy access token for a Deploy database, or the --access-token of your denokv server",
+    );
+  }
   if (onDeploy && !publicUrl.startsWith("https://")) {
     throw new ConfigError("PUBLIC_URL", "must be the app's https:// origin on Deno Deploy");
   }
@@ -230,7 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl,
     port,
     hostname: e.HOSTNAME ?? (emulator ? "127.0.0.1" : "0.0.0.0"),
-    kvPath: onDeploy ? undefined : e.KV_PATH ?? ".data/kv.sqlite3",
+    kvPath: onDeploy ? undefined : e.DENO_KV_URL ?? e.KV_PATH ?? ".data/kv.sqlite3",
     workos: {
       clientId,
       apiKey: apiKey ?? EMULATOR_API_KEY,
@@ -253,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? 1800
         : Number(e.SESSION_IDLE_SECONDS),
       allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+      pollMs: e.KV_POLL_MS === undefined ? 100 : Number(e.KV_POLL_MS),
     },
     cloudflare: {
       accountId: e.CLOUDFLARE_ACCOUNT_ID,

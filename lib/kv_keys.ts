@@ -49,6 +49,39 @@ export const keys = {
   ): Deno.KvKey => ["mcp", "session", userId, sessionId],
   /** Prefix of {@linkcode keys.mcpSession}. */
   mcpSessions: (userId: string): Deno.KvKey => ["mcp", "session", userId],
+  /** A 2024-11-05 SSE session, under the user it is bound to; names the instance holding its stream. */
+  sseSession: (
+    userId: string,
+    sessionId: string,
+  ): Deno.KvKey => ["mcp", "sse", userId, sessionId],
+  /** A delivery waiting for the SSE streams of instance `instanceId` (see `mcp/sse_relay.ts`). */
+  sseOutbox: (
+    instanceId: string,
+    entryId: string,
+  ): Deno.KvKey => ["mcp", "sse_outbox", instanceId, entryId],
+  /** Prefix of {@linkcode keys.sseOutbox}. */
+  sseOutboxes: (instanceId: string): Deno.KvKey => ["mcp", "sse_outbox", instanceId],
+  /** One 60 KiB part of an outbox delivery (values are limited to 64 KiB). */
+  sseChunk: (
+    instanceId: string,
+    entryId: string,
+    index: number,
+  ): Deno.KvKey => ["mcp", "sse_chunk", instanceId, entryId, index],
+  /** Prefix of {@linkcode keys.sseChunk} for one delivery. */
+  sseChunks: (
+    instanceId: string,
+    entryId: string,
+  ): Deno.KvKey => ["mcp", "sse_chunk", instanceId, entryId],
+  /** An instance's doorbell: rewritten whenever its outbox gets a delivery; the instance polls it. */
+  doorbell: (instanceId: string): Deno.KvKey => ["mcp", "doorbell", instanceId],
+  /** The sequence number of the latest cross-instance event (see `mcp/bus.ts`); every instance polls it. */
+  busHead: (): Deno.KvKey => ["mcp", "bus", "head"],
+  /** A cross-instance event, by sequence number. */
+  busEvent: (seq: number): Deno.KvKey => ["mcp", "bus", "event", seq],
+  /** Prefix of {@linkcode keys.busEvent}. */
+  busEvents: (): Deno.KvKey => ["mcp", "bus", "event"],
+  /** The key `/healthz` reads to prove KV answers (never written). */
+  healthProbe: (): Deno.KvKey => ["health", "probe"],
   /** An audit event under its user. */
   auditUserEvent: (
     userId: string,

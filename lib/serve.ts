@@ -83,10 +83,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
 }
 
-/** Opens KV: the attached database on Deno Deploy (no path), else the local file. */
+/**
+ * Opens KV: the attached database on Deno Deploy (no path), a remote database through KV Connect
+ * (DENO_KV_URL; Deno reads DENO_KV_ACCESS_TOKEN itself), else the local file.
+ */
 export async function openKv(config: Pick<Config, "kvPath">): Promise<Deno.Kv> {
   if (config.kvPath === undefined) return await Deno.openKv();
-  if (config.kvPath !== ":memory:") {
+  if (config.kvPath !== ":memory:" && !/^https?:\/\//.test(config.kvPath)) {
     const dir = config.kvPath.replace(/[^/\\]*$/, "");
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }

@@ -51,6 +51,19 @@ export function jsonRpcError(
 }
 
 /**
+ * A 503 for a new stream on an instance that is shutting down; the client retries (the next attempt
+ * lands on another instance).
+ */
+export function shuttingDown(): Response {
+  return jsonRpcError(
+    503,
+    ERROR_CODES.badRequest,
+    "Service Unavailable: this instance is shutting down; retry",
+    { headers: { "retry-after": "1" } },
+  );
+}
+
+/**
  * A 400 when the `MCP-Protocol-Version` header names a version we do not serve, else null. Absent is
  * fine: the session's negotiated version applies (2025-03-26 clients send none).
  *

@@ -11,6 +11,12 @@
  * grant of a session with an open stream changes permissions the stream gets
  * `notifications/tools/list_changed`; when the grant is revoked the session ends.
  *
+ * Across instances: any instance serves any session from its KV record (a cache miss costs one read).
+ * Ending a session publishes `session_ended` on the bus, so the instance holding its `GET` stream closes
+ * it; a `tools_list_changed` bus event reaches every open stream. Another instance's cache may trust
+ * an ended session for at most {@linkcode CACHE_MS} when it holds no stream of it (the user binding
+ * is still checked on every request).
+ *
  * @see 2025-11-25 basic/transports.mdx §Session Management; SBP §Session Hijacking (mcp-spec.md §3)
  * @module
  */
@@ -18,6 +24,7 @@ import { randomToken } from "../auth/crypto.ts";
 import type { Identity } from "../auth/identity.ts";
 import { keys } from "../lib/kv_keys.ts";
 import { errorFields, log } from "../lib/log.ts";
+import type { KvEventBus } from "./bus.ts";
 import type { GrantWatcher } from "./list_changed.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
 
@@ -63,15 +70,27 @@ export class SessionStore {
   #now: () => number;
   #idleMs: number;
   #watcher: GrantWatcher;
+  #bus: KvEventBus | undefined;
   #cache = new Map<string, CacheEntry>();
   #lastSweep = 0;
+  #streams = 0;
+  #unsubscribe: (() => void) | undefined;
 
-  constructor(kv: Deno.Kv, options: { idleMs: number; watcher: GrantWatcher; now?: () => number }) {
+  constructor(
+    kv: Deno.Kv,
+    options: { idleMs: number; watcher: GrantWatcher; bus?: KvEventBus; now?: () => number },
+  ) {
     if (!(options.idleMs > 0)) throw new RangeError('"idleMs" option must be greater than 0');
     this.#kv = kv;
     this.#now = options.now ?? Date.now;
     this.#idleMs = options.idleMs;
     this.#watcher = options.watcher;
+    this.#bus = options.bus;
+  }
+
+  /** Open `GET` streams on this instance. */
+  get streams(): number {
+    return this.#streams;
   }
 
   /** Sessions cached on this instance. */
@@ -138,6 +157,7 @@ export class SessionStore {
   async end(record: Pick<SessionRecord, "id" | "userId">): Promise<void> {
     this.#drop(record.id);
     await this.#kv.delete(keys.mcpSession(record.userId, record.id));
+    this.#bus?.publish({ kind: "session_ended", userId: record.userId, sessionId: record.id });
   }
 
   /**
@@ -161,12 +181,14 @@ export class SessionStore {
         );
       },
       onClose: () => {
+        this.#streamCount(-1);
         if (entry.stream !== stream) return;
         entry.unwatch?.();
         delete entry.stream;
         delete entry.unwatch;
       },
     });
+    this.#streamCount(+1);
     entry.stream = stream;
     entry.unwatch = this.#watcher.watch(record.grantId, entry.record.permissions, (change) => {
       if (change.kind === "permissions") {
@@ -179,9 +201,31 @@ export class SessionStore {
     return stream;
   }
 
-  /** Closes every open stream and empties the cache (shutdown; records stay in KV). */
-  closeAll(): void {
-    for (const id of [...this.#cache.keys()]) this.#drop(id);
+  /**
+   * Closes every open stream and empties the cache (shutdown; records stay in KV, so the sessions go on
+   * on other instances). With `retryMs`, each stream first tells its client when to reconnect.
+   */
+  closeAll(retryMs?: number): void {
+    for (const [id, entry] of [...this.#cache]) {
+      if (retryMs !== undefined) entry.stream?.retry(retryMs);
+      this.#drop(id);
+    }
+  }
+
+  /** Counts open streams; listens on the bus exactly while there are some. */
+  #streamCount(delta: number): void {
+    this.#streams += delta;
+    if (!this.#bus) return;
+    if (this.#streams > 0 && !this.#unsubscribe) {
+      this.#unsubscribe = this.#bus.subscribe((event) => {
+        if (event.kind === "session_ended") this.#drop(event.sessionId);
+        if (event.kind !== "tools_list_changed") return;
+        for (const entry of this.#cache.values()) entry.stream?.send("message", TOOLS_LIST_CHANGED);
+      });
+    } else if (this.#streams === 0 && this.#unsubscribe) {
+      this.#unsubscribe();
+      this.#unsubscribe = undefined;
+    }
   }
 
   #isIdle(entry: CacheEntry, now: number): boolean {

@@ -27,6 +27,8 @@ export interface SseStream {
   send(event: string, data: string): boolean;
   /** Writes a comment line (ignored by clients). */
   comment(text: string): boolean;
+  /** Tells the client how long to wait before reconnecting (`retry:`), e.g. before a shutdown. */
+  retry(ms: number): boolean;
   /** Ends the stream; idempotent. */
   close(): void;
 }
@@ -111,6 +113,9 @@ export function createSseStream(options: SseStreamOptions = {}): SseStream {
     },
     comment(text) {
       return write(`: ${text.replace(/[\r\n]+/g, " ")}\n\n`);
+    },
+    retry(ms) {
+      return write(`retry: ${Math.max(0, Math.round(ms))}\n\n`);
     },
     close: finish,
   };

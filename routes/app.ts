@@ -10,7 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import type { DerivedKeys } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
 import { imageGeneratorFromConfig } from "../mcp/image/from_env.ts";
-import { createMcpRuntime } from "../mcp/runtime.ts";
+import { createMcpRuntime, type McpRuntime } from "../mcp/runtime.ts";
 import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
 import { OAuthError, PageError } from "../lib/errors.ts";
@@ -44,6 +44,7 @@ export interface AppDeps {
 export interface Service {
   readonly app: Hono;
   readonly audit: AuditLog;
+  readonly mcp: McpRuntime;
   /** Ends open MCP streams (so a server shutdown is not held up) and flushes the audit sinks. */
   close(): Promise<void>;
 }
@@ -122,9 +123,9 @@ export function createApp(deps: AppDeps): Service {
   return {
     app,
     audit,
+    mcp,
     async close() {
-      mcp.sessions.closeAll();
-      mcp.sse.closeAll();
+      await mcp.close();
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([audit.flush(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
       clearTimeout(timer);

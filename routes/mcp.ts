@@ -17,14 +17,12 @@ import {
   isInitializeRequest,
   isLegacyRequest,
   LATEST_PROTOCOL_VERSION,
-  legacyStatelessFallback,
 } from "@modelcontextprotocol/server";
 import { type Context, Hono } from "hono";
 import { type BearerVariables, requireBearer } from "../auth/bearer.ts";
 import { protectedResourceMetadataUrl } from "../auth/metadata.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { resources } from "../lib/config.ts";
-import { errorFields, log } from "../lib/log.ts";
 import {
   ERROR_CODES,
   forbiddenCall,
@@ -32,12 +30,13 @@ import {
   LEGACY_PROTOCOL_VERSIONS,
   mcpErrorHandler,
   readJsonBody,
+  shuttingDown,
   unsupportedVersion,
 } from "../mcp/jsonrpc.ts";
 import { watchListen } from "../mcp/listen.ts";
 import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
-import { authInfoFor, buildServer, identityOf, reportRefusal } from "../mcp/server.ts";
+import { authInfoFor, reportRefusal } from "../mcp/server.ts";
 import type { SessionRecord } from "../mcp/sessions.ts";
 import { SSE_HEADERS } from "../mcp/sse_stream.ts";
 
@@ -49,13 +48,6 @@ type Env = { Variables: BearerVariables };
 /** `/mcp` routes. */
 export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
   const app = new Hono<Env>();
-  const legacy = legacyStatelessFallback((ctx) => {
-    const identity = identityOf(ctx.authInfo);
-    if (!identity) {
-      throw new Error("Cannot build MCP server: the request carries no verified identity");
-    }
-    return buildServer(identity, mcp.services).server;
-  }, (err) => log("debug", "legacy MCP request failed", errorFields(err)));
 
   app.onError(mcpErrorHandler);
   app.use(
@@ -82,9 +74,17 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
         ? forbiddenCall(body, identity, refusedHook)
         : null;
       if (refused) return refused;
+      const listen = c.req.header("mcp-method") === "subscriptions/listen";
+      if (listen && mcp.draining) return shuttingDown();
       const res = await mcp.modern.fetch(c.req.raw, { authInfo, parsedBody: body });
-      if (c.req.header("mcp-method") !== "subscriptions/listen") return res;
-      return watchListen(res, identity, mcp.watcher, () => mcp.modern.notify.toolsChanged());
+      if (!listen) return res;
+      // A grant's permission change concerns this instance's streams only (others watch their own).
+      return watchListen(
+        res,
+        identity,
+        mcp.watcher,
+        () => mcp.bus.publishLocal({ kind: "tools_list_changed" }),
+      );
     }
 
     const initialize = isInitializeRequest(body);
@@ -96,7 +96,7 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     }
     const refused = forbiddenCall(body, identity, refusedHook);
     if (refused) return withSession(refused, session?.id);
-    const res = await legacy(c.req.raw, { authInfo, parsedBody: body });
+    const res = await mcp.legacy(c.req.raw, { authInfo, parsedBody: body });
     if (!initialize || res.status !== 200) return res;
     const created = await mcp.sessions.create(identity, sessionInit(body));
     return withSession(res, created.id);
@@ -110,6 +110,7 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
         "Not Acceptable: Client must accept text/event-stream",
       );
     }
+    if (mcp.draining) return shuttingDown();
     const session = await requireSession(c, mcp);
     if (session instanceof Response) return session;
     const stream = mcp.sessions.openStream(session);

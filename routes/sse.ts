@@ -2,21 +2,31 @@
  * The 2024-11-05 HTTP+SSE transport: `GET /sse` opens a session's event stream (first event `endpoint`),
  * `POST /messages?sessionId=…` delivers client messages (202; replies go on the stream). Both need the
  * bearer token (for the `/sse` resource) and pass the Origin check; a POST is accepted only from the user,
- * client and grant that opened the stream. `POST /sse` answers 405 so clients that try Streamable HTTP
- * first (mcp-remote's http-first) fall back to SSE.
+ * client and grant that opened the stream. The POST may land on any instance: it is served there and
+ * its reply reaches the stream wherever it is held (`mcp/sse_sessions.ts`). `POST /sse` answers 405 so
+ * clients that try Streamable HTTP first (mcp-remote's http-first) fall back to SSE.
  *
  * @see 2024-11-05 basic/transports.mdx §HTTP with SSE; real-clients.md §1 "Transport fallback"
  * @module
  */
+import { type JSONRPCMessage, parseJSONRPCMessage } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import { type BearerVariables, requireBearer } from "../auth/bearer.ts";
 import { protectedResourceMetadataUrl } from "../auth/metadata.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { resources } from "../lib/config.ts";
-import { ERROR_CODES, forbiddenCallReply, jsonRpcError, mcpErrorHandler } from "../mcp/jsonrpc.ts";
+import {
+  ERROR_CODES,
+  forbiddenCallReply,
+  jsonRpcError,
+  mcpErrorHandler,
+  readJsonBody,
+  shuttingDown,
+} from "../mcp/jsonrpc.ts";
 import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { authInfoFor, reportRefusal } from "../mcp/server.ts";
+import { SSE_HEADERS } from "../mcp/sse_stream.ts";
 
 /** Where SSE clients POST their messages. */
 export const MESSAGES_PATH = "/messages";
@@ -38,8 +48,9 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
   app.use(MESSAGES_PATH, origin, bearer);
 
   app.get("/sse", async (c) => {
-    const session = await mcp.sse.open(c.var.identity, MESSAGES_PATH);
-    return session.transport.response();
+    if (mcp.draining) return shuttingDown();
+    const stream = await mcp.sse.open(c.var.identity, MESSAGES_PATH);
+    return new Response(stream.body, { headers: SSE_HEADERS });
   });
   app.all(
     "/sse",
@@ -64,15 +75,27 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       );
     }
     const identity = c.var.identity;
-    const session = mcp.sse.find(identity, id);
-    if (!session) return jsonRpcError(404, ERROR_CODES.sessionNotFound, "Session not found");
-    mcp.sse.sync(session, identity);
+    const session = await mcp.sse.find(identity, id);
+    if (!session) return notFound();
+    const read = await readJsonBody(c.req.raw);
+    if ("error" in read) return read.error;
+    let message: JSONRPCMessage;
+    try {
+      message = parseJSONRPCMessage(read.body);
+    } catch {
+      return jsonRpcError(
+        400,
+        ERROR_CODES.invalidRequest,
+        "Invalid Request: not a JSON-RPC message",
+      );
+    }
+    const refused = forbiddenCallReply(message, identity, reportRefusal(mcp.services, identity));
     const authorization = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
-    return await session.transport.handlePostMessage(
-      c.req.raw,
-      authInfoFor(identity, authorization),
-      (message) => forbiddenCallReply(message, identity, reportRefusal(mcp.services, identity)),
-    );
+    const output = refused
+      ? [refused]
+      : await mcp.dispatch(message, authInfoFor(identity, authorization));
+    const delivered = await mcp.sse.deliver(session, output);
+    return delivered ? new Response(null, { status: 202 }) : notFound();
   });
   app.all(
     MESSAGES_PATH,
@@ -82,4 +105,8 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       }),
   );
   return app;
+}
+
+function notFound(): Response {
+  return jsonRpcError(404, ERROR_CODES.sessionNotFound, "Session not found");
 }

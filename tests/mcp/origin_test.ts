@@ -48,7 +48,7 @@ Deno.test("allowedOrigins() is PUBLIC_URL plus ALLOWED_ORIGINS", () => {
   assertEquals(
     allowedOrigins({
       publicUrl: "https://a.example",
-      mcp: { sessionIdleSeconds: 1, allowedOrigins: ["https://b.example"] },
+      mcp: { sessionIdleSeconds: 1, allowedOrigins: ["https://b.example"], pollMs: 100 },
     }),
     ["https://a.example", "https://b.example"],
   );

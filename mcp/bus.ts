@@ -1,0 +1,146 @@
+/**
+ * The cross-instance event bus: a KV-backed implementation of the SDK's `ServerEventBus` (so 2026-07-28
+ * `subscriptions/listen` streams on every instance get `notifications/tools/list_changed`), carrying our
+ * own events too (a 2025 session ended on another instance).
+ *
+ * `publish()` delivers to this instance's listeners synchronously, then appends the event to a short
+ * log in KV: a head key holding the latest sequence number and one key per event, written in one atomic
+ * that checks the head (so concurrent publishers get consecutive numbers). Every instance with listeners
+ * polls the head through the shared {@linkcode KvPoller} and reads the events it has not seen, skipping
+ * its own. Events are kept {@linkcode EVENT_TTL_MS}; the log is not a history, only a doorbell with a
+ * payload.
+ *
+ * @see platform.md §5.6 (ServerEventBus; multi-process deployments implement it over their own pub/sub)
+ * @module
+ */
+import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
+import { keys } from "../lib/kv_keys.ts";
+import { errorFields, log } from "../lib/log.ts";
+import type { KvPoller } from "./kv_poller.ts";
+
+/** How long an event stays readable in KV. */
+export const EVENT_TTL_MS = 60_000;
+/** Attempts of the head-checked append before giving up (only concurrent publishers conflict). */
+const APPEND_ATTEMPTS = 20;
+
+/** What travels on the bus: the SDK's change events, and a 2025 session that ended. */
+export type BusEvent = ServerEvent | { kind: "session_ended"; userId: string; sessionId: string };
+
+type Listener = (event: BusEvent) => void;
+
+interface StoredEvent {
+  event: BusEvent;
+  origin: string;
+  publishedAt: number;
+}
+
+const SDK_KINDS: ReadonlySet<string> = new Set([
+  "tools_list_changed",
+  "prompts_list_changed",
+  "resources_list_changed",
+  "resource_updated",
+]);
+
+/** See the module documentation. */
+export class KvEventBus {
+  /** This instance's id: events it published are not delivered back to it from KV. */
+  readonly origin: string;
+  #kv: Deno.Kv;
+  #poller: KvPoller;
+  #now: () => number;
+  #listeners = new Set<Listener>();
+  #unwatch: (() => void) | undefined;
+  /** The last sequence number read; undefined until the first poll sets the baseline. */
+  #seq: number | undefined;
+  #pending = new Set<Promise<void>>();
+
+  constructor(kv: Deno.Kv, poller: KvPoller, origin: string, options: { now?: () => number } = {}) {
+    this.#kv = kv;
+    this.#poller = poller;
+    this.origin = origin;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The bus as the SDK's `ServerEventBus` (only the SDK's event kinds pass). */
+  readonly sdk: ServerEventBus = {
+    publish: (event) => this.publish(event),
+    subscribe: (listener) =>
+      this.subscribe((event) => {
+        if (SDK_KINDS.has(event.kind)) listener(event as ServerEvent);
+      }),
+  };
+
+  /** Delivers `event` here at once and to every other instance within a poll interval. */
+  publish(event: BusEvent): void {
+    this.publishLocal(event);
+    const append = this.#append(event)
+      .catch((err) => log("warn", "bus publish failed", { kind: event.kind, ...errorFields(err) }))
+      .finally(() => this.#pending.delete(append));
+    this.#pending.add(append);
+  }
+
+  /** Delivers `event` to this instance's listeners only. */
+  publishLocal(event: BusEvent): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        log("warn", "bus listener failed", { kind: event.kind, ...errorFields(err) });
+      }
+    }
+  }
+
+  /** Registers a listener; returns an idempotent unsubscribe function. */
+  subscribe(listener: Listener): () => void {
+    const wrapped: Listener = (event) => listener(event);
+    this.#listeners.add(wrapped);
+    this.#unwatch ??= this.#poller.watch(keys.busHead(), (entry) => this.#onHead(entry));
+    return () => {
+      if (!this.#listeners.delete(wrapped) || this.#listeners.size > 0) return;
+      this.#unwatch?.();
+      this.#unwatch = undefined;
+      this.#seq = undefined;
+    };
+  }
+
+  /** Waits for appends in flight (shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
+
+  async #append(event: BusEvent): Promise<void> {
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+      const head = await this.#kv.get<{ seq: number }>(keys.busHead());
+      const seq = (head.value?.seq ?? 0) + 1;
+      const publishedAt = this.#now();
+      const stored: StoredEvent = { event, origin: this.origin, publishedAt };
+      const result = await this.#kv.atomic()
+        .check(head)
+        .set(keys.busHead(), { seq })
+        .set(keys.busEvent(seq), stored, { expireIn: EVENT_TTL_MS })
+        .commit();
+      if (result.ok) return;
+    }
+    throw new Error(`Cannot publish ${event.kind}: the bus head kept changing`);
+  }
+
+  async #onHead(entry: Deno.KvEntryMaybe<unknown>): Promise<void> {
+    const head = (entry.value as { seq?: number } | null)?.seq ?? 0;
+    if (this.#seq === undefined || head < this.#seq) {
+      this.#seq = head;
+      return;
+    }
+    if (head === this.#seq) return;
+    const from = this.#seq + 1;
+    this.#seq = head;
+    const oldest = this.#now() - EVENT_TTL_MS;
+    const iter = this.#kv.list<StoredEvent>({
+      start: keys.busEvent(from),
+      end: keys.busEvent(head + 1),
+    });
+    for await (const { value } of iter) {
+      if (value.origin === this.origin || value.publishedAt < oldest) continue;
+      this.publishLocal(value.event);
+    }
+  }
+}

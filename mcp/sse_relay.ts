@@ -1,0 +1,197 @@
+/**
+ * Delivery of JSON-RPC messages to a 2024-11-05 SSE stream held by another instance: a KV outbox per
+ * instance plus one doorbell key per instance (never one per stream), polled by the holder through the
+ * shared {@linkcode KvPoller}.
+ *
+ * The sender writes the messages as one outbox entry (split into 60 KiB chunks, since KV values are
+ * limited to 64 KiB and an image result is larger) and rewrites the holder's doorbell in the same
+ * atomic. The holder lists its outbox, writes each entry to its stream and deletes it, or marks it
+ * `gone` when the stream has ended. The sender waits for that: deleted means delivered; `gone`, or no
+ * answer within `timeoutMs` (the holder died without cleaning up), means the session is gone, and the
+ * client gets a clean 404 instead of a reply that never comes.
+ *
+ * @module
+ */
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
+import { randomToken } from "../auth/crypto.ts";
+import { keys } from "../lib/kv_keys.ts";
+import type { KvPoller } from "./kv_poller.ts";
+
+/** Bytes per chunk: below the 64 KiB value limit with room for the key and framing. */
+const CHUNK_BYTES = 60_000;
+/** Chunks per atomic write: 10 × 60 KB stays below the 800 KiB atomic limit. */
+const CHUNKS_PER_WRITE = 10;
+/** KV keeps an undelivered entry this long (garbage collection only; the sender decides sooner). */
+const ENTRY_TTL_MS = 60_000;
+/** Default wait for the holder to take a delivery. */
+export const DELIVERY_TIMEOUT_MS = 5000;
+
+/** What happened to a delivery. */
+export type DeliveryOutcome = "delivered" | "gone" | "timeout";
+
+/** Writes `messages` to the local stream of `sessionId`; false when there is no such open stream. */
+export type LocalDelivery = (sessionId: string, messages: JSONRPCMessage[]) => boolean;
+
+interface OutboxEntry {
+  sessionId: string;
+  status: "pending" | "gone";
+  /** The payload when it fits one chunk; else `chunks` chunk keys hold it. */
+  data?: Uint8Array;
+  chunks: number;
+  createdAt: number;
+}
+
+/** See the module documentation. */
+export class SseRelay {
+  /** The instance whose outbox this relay drains. */
+  readonly instanceId: string;
+  #kv: Deno.Kv;
+  #poller: KvPoller;
+  #deliver: LocalDelivery;
+  #timeoutMs: number;
+  #waitMs: number;
+  #unwatch: (() => void) | undefined;
+
+  constructor(
+    kv: Deno.Kv,
+    poller: KvPoller,
+    instanceId: string,
+    deliver: LocalDelivery,
+    options: { timeoutMs?: number } = {},
+  ) {
+    this.#kv = kv;
+    this.#poller = poller;
+    this.instanceId = instanceId;
+    this.#deliver = deliver;
+    this.#timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
+    this.#waitMs = Math.max(10, Math.min(50, poller.intervalMs / 2));
+  }
+
+  /** Whether this instance is draining its outbox (it holds at least one stream). */
+  get listening(): boolean {
+    return this.#unwatch !== undefined;
+  }
+
+  /** Starts or stops draining this instance's outbox: on while it holds streams, off otherwise. */
+  setListening(on: boolean): void {
+    if (on && !this.#unwatch) {
+      this.#unwatch = this.#poller.watch(keys.doorbell(this.instanceId), () => this.drain());
+    } else if (!on && this.#unwatch) {
+      this.#unwatch();
+      this.#unwatch = undefined;
+    }
+  }
+
+  /**
+   * Delivers `messages` to stream `sessionId` held by instance `instanceId`; resolves once the holder
+   * wrote them (`delivered`), found no such stream (`gone`) or did not answer in time (`timeout`).
+   */
+  async send(
+    instanceId: string,
+    sessionId: string,
+    messages: JSONRPCMessage[],
+  ): Promise<DeliveryOutcome> {
+    const entryId = `${Date.now().toString(36).padStart(9, "0")}-${randomToken(9)}`;
+    const bytes = new TextEncoder().encode(JSON.stringify(messages));
+    const chunks = bytes.length <= CHUNK_BYTES ? 0 : Math.ceil(bytes.length / CHUNK_BYTES);
+    for (let first = 0; first < chunks; first += CHUNKS_PER_WRITE) {
+      let op = this.#kv.atomic();
+      for (let i = first; i < Math.min(chunks, first + CHUNKS_PER_WRITE); i++) {
+        op = op.set(
+          keys.sseChunk(instanceId, entryId, i),
+          bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+          { expireIn: ENTRY_TTL_MS },
+        );
+      }
+      await commit(op, "write an outbox chunk");
+    }
+    const entry: OutboxEntry = {
+      sessionId,
+      status: "pending",
+      chunks,
+      createdAt: Date.now(),
+      ...(chunks === 0 ? { data: bytes } : {}),
+    };
+    const key = keys.sseOutbox(instanceId, entryId);
+    await commit(
+      this.#kv.atomic()
+        .set(key, entry, { expireIn: ENTRY_TTL_MS })
+        .set(keys.doorbell(instanceId), { rungAt: Date.now() }),
+      "write an outbox entry",
+    );
+    return await this.#awaitOutcome(instanceId, entryId);
+  }
+
+  /** Writes every entry waiting in this instance's outbox to its stream (the doorbell handler). */
+  async drain(): Promise<void> {
+    const iter = this.#kv.list<OutboxEntry>({ prefix: keys.sseOutboxes(this.instanceId) });
+    for await (const entry of iter) {
+      if (entry.value.status !== "pending") continue;
+      const entryId = String(entry.key.at(-1));
+      const messages = await this.#read(entryId, entry.value);
+      const delivered = messages !== null && this.#deliver(entry.value.sessionId, messages);
+      let op = this.#kv.atomic().check(entry);
+      op = delivered
+        ? op.delete(entry.key)
+        : op.set(entry.key, { ...entry.value, status: "gone", chunks: 0, data: undefined }, {
+          expireIn: ENTRY_TTL_MS,
+        });
+      await op.commit();
+      await this.#deleteChunks(entryId);
+    }
+  }
+
+  async #read(entryId: string, entry: OutboxEntry): Promise<JSONRPCMessage[] | null> {
+    let bytes = entry.data;
+    if (!bytes) {
+      const parts: Uint8Array[] = [];
+      const iter = this.#kv.list<Uint8Array>({ prefix: keys.sseChunks(this.instanceId, entryId) });
+      for await (const part of iter) parts.push(part.value);
+      if (parts.length !== entry.chunks) return null;
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let offset = 0;
+      for (const part of parts) {
+        bytes.set(part, offset);
+        offset += part.length;
+      }
+    }
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return null;
+    }
+  }
+
+  async #deleteChunks(entryId: string, instanceId = this.instanceId): Promise<void> {
+    const iter = this.#kv.list({ prefix: keys.sseChunks(instanceId, entryId) });
+    for await (const part of iter) await this.#kv.delete(part.key);
+  }
+
+  async #awaitOutcome(instanceId: string, entryId: string): Promise<DeliveryOutcome> {
+    const key = keys.sseOutbox(instanceId, entryId);
+    const deadline = Date.now() + this.#timeoutMs;
+    while (true) {
+      const entry = await this.#kv.get<OutboxEntry>(key);
+      if (!entry.value) return "delivered";
+      if (entry.value.status === "gone") {
+        await this.#kv.atomic().check(entry).delete(key).commit();
+        return "gone";
+      }
+      if (Date.now() >= deadline) {
+        // Withdraw the entry; if the holder took it at the last moment, the check fails: look again.
+        const withdrawn = await this.#kv.atomic().check(entry).delete(key).commit();
+        if (withdrawn.ok) {
+          await this.#deleteChunks(entryId, instanceId);
+          return "timeout";
+        }
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.#waitMs));
+    }
+  }
+}
+
+async function commit(op: Deno.AtomicOperation, what: string): Promise<void> {
+  const result = await op.commit();
+  if (!result.ok) throw new Error(`Cannot ${what}: the KV commit failed`);
+}
