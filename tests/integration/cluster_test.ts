@@ -1,0 +1,199 @@
+/**
+ * Many instances: three server processes over one KV file behind a round-robin proxy (no sticky
+ * routing, as on Deno Deploy). The real SDK clients sign in through it and work although consecutive
+ * requests land on different instances; killing an instance mid-run leaves 2025 sessions working, and
+ * gives SSE clients of the dead instance a clean 404, after which they reconnect.
+ */
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { KvEventBus } from "../../mcp/bus.ts";
+import { KvPoller } from "../../mcp/kv_poller.ts";
+import { type Cluster, startCluster } from "../helpers/cluster.ts";
+import { waitFor } from "../helpers/mcp_clients.ts";
+import { sdkSignIn, signIn, type TestOAuthProvider } from "../helpers/oauth.ts";
+import {
+  Client,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  ToolListChangedNotificationSchema,
+} from "../helpers/sdk_v1.ts";
+import {
+  Client as ClientV2,
+  MODERN_PROTOCOL_VERSION,
+  StreamableHTTPClientTransport as TransportV2,
+} from "../helpers/sdk_v2.ts";
+
+const names = (list: { tools: { name: string }[] }) => list.tools.map((t) => t.name);
+type Caller = {
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+};
+const sum = async (client: Caller, a: number, b: number) => {
+  const result = await client.callTool({ name: "add", arguments: { a, b } }) as {
+    content: { type: string; text?: string }[];
+  };
+  return result.content[0]?.text;
+};
+
+/** Publishes `tools_list_changed` from the test process, a fourth "instance" on the same KV file. */
+async function publishToolsChanged(cluster: Cluster): Promise<void> {
+  using kv = await Deno.openKv(cluster.kvPath);
+  const poller = new KvPoller(kv);
+  const bus = new KvEventBus(kv, poller, "test-process");
+  bus.publish({ kind: "tools_list_changed" });
+  await bus.flush();
+  await poller.close();
+}
+
+/** The requests of `path` since `from` in the proxy log: which backends served them, and statuses. */
+function served(cluster: Cluster, path: string, from = 0) {
+  const entries = cluster.proxy.log.slice(from).filter((e) => e.path === path);
+  return {
+    backends: new Set(entries.map((e) => e.backend)),
+    statuses: entries.map((e) => e.status),
+    count: entries.length,
+  };
+}
+
+function v1Client() {
+  const client = new Client({ name: "v1-cluster", version: "1.0.0" });
+  let changes = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    changes++;
+  });
+  return { client, changes: () => changes };
+}
+
+Deno.test("cluster: v1 Streamable HTTP, v1 SSE and v2 2026-07-28 clients work across 3 instances", async (t) => {
+  await using cluster = await startCluster({ instances: 3 });
+  const mcpUrl = `${cluster.url}/mcp`;
+  const sseUrl = `${cluster.url}/sse`;
+
+  await t.step("v1 client over Streamable HTTP: sign-in, session, calls, list_changed", async () => {
+    const from = cluster.proxy.log.length;
+    const provider = await sdkSignIn(mcpUrl, "alice@example.com");
+    const { client, changes } = v1Client();
+    const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
+      authProvider: provider,
+    });
+    await client.connect(transport);
+    try {
+      assert(transport.sessionId, "a 2025 session was issued");
+      assertEquals(names(await client.listTools()), ["add", "generateImage", "whoami"]);
+      for (let i = 0; i < 6; i++) assertEquals(await sum(client, i, 10), String(i + 10));
+      await waitFor(() => served(cluster, "/mcp", from).count > 9, 5000, "the GET stream");
+      await publishToolsChanged(cluster);
+      await waitFor(() => changes() === 1, 5000, "list_changed from another process");
+      const mcp = served(cluster, "/mcp", from);
+      assertEquals(mcp.backends.size, 3, "the session was served by every instance");
+      assert(mcp.statuses.every((s) => s < 500), `statuses: ${mcp.statuses}`);
+      const signInRequests = cluster.proxy.log.slice(from).filter((e) => e.path !== "/mcp");
+      assertEquals(new Set(signInRequests.map((e) => e.backend)).size, 3);
+      await transport.terminateSession();
+    } finally {
+      await client.close();
+    }
+  });
+
+  await t.step("v1 client over SSE: POSTs on other instances reach the stream", async () => {
+    const from = cluster.proxy.log.length;
+    const provider = await sdkSignIn(sseUrl, "alice@example.com");
+    const { client, changes } = v1Client();
+    await client.connect(new SSEClientTransport(new URL(sseUrl), { authProvider: provider }));
+    try {
+      assertEquals(names(await client.listTools()), ["add", "generateImage", "whoami"]);
+      for (let i = 0; i < 6; i++) assertEquals(await sum(client, i, 1), String(i + 1));
+      // A reply can reach the stream before its POST's 202 reaches the client.
+      await waitFor(() => !served(cluster, "/messages", from).statuses.includes(0), 5000, "202s");
+      const posts = served(cluster, "/messages", from);
+      assertEquals(posts.backends.size, 3, "messages were posted to every instance");
+      assert(posts.statuses.every((s) => s === 202), `statuses: ${posts.statuses}`);
+      assertEquals(served(cluster, "/sse", from).count, 1, "one stream, held by one instance");
+      await publishToolsChanged(cluster);
+      await waitFor(() => changes() === 1, 5000, "list_changed on the SSE stream");
+    } finally {
+      await client.close();
+    }
+  });
+
+  await t.step("v2 client on 2026-07-28: stateless calls and a listen stream", async () => {
+    const bob = await signIn(cluster.url, "bob@example.com");
+    const from = cluster.proxy.log.length;
+    const client = new ClientV2(
+      { name: "v2-cluster", version: "1.0.0" },
+      { versionNegotiation: { mode: { pin: MODERN_PROTOCOL_VERSION } } },
+    );
+    let changes = 0;
+    client.setNotificationHandler("notifications/tools/list_changed", () => {
+      changes++;
+    });
+    const transport = new TransportV2(new URL(mcpUrl), {
+      requestInit: { headers: { authorization: `Bearer ${bob.accessToken}` } },
+    });
+    await client.connect(transport);
+    try {
+      assertEquals(client.getNegotiatedProtocolVersion(), MODERN_PROTOCOL_VERSION);
+      assertEquals(names(await client.listTools()), ["add", "whoami"]);
+      for (let i = 0; i < 4; i++) assertEquals(await sum(client, i, 2), String(i + 2));
+      const subscription = await client.listen({ toolsListChanged: true });
+      await publishToolsChanged(cluster);
+      await waitFor(() => changes === 1, 5000, "list_changed on the listen stream");
+      await subscription.close();
+      const mcp = served(cluster, "/mcp", from);
+      assertEquals(mcp.backends.size, 3);
+      assert(mcp.statuses.every((s) => s < 500), `statuses: ${mcp.statuses}`);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("cluster: killing an instance mid-run: sessions go on, its SSE clients get 404 and reconnect", async () => {
+  await using cluster = await startCluster({ instances: 3 });
+  const mcpUrl = `${cluster.url}/mcp`;
+  const sseUrl = `${cluster.url}/sse`;
+  const httpProvider = await sdkSignIn(mcpUrl, "alice@example.com");
+  const sseProvider: TestOAuthProvider = await sdkSignIn(sseUrl, "bob@example.com");
+
+  const http = v1Client();
+  const httpTransport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
+    authProvider: httpProvider,
+  });
+  await http.client.connect(httpTransport);
+  const sse = v1Client();
+  const streamAt = cluster.proxy.log.length;
+  await sse.client.connect(new SSEClientTransport(new URL(sseUrl), { authProvider: sseProvider }));
+  const holder = cluster.proxy.log.slice(streamAt).find((e) => e.path === "/sse")!.backend;
+  try {
+    assertEquals(await sum(http.client, 1, 1), "2");
+    assertEquals(await sum(sse.client, 2, 2), "4");
+
+    const status = await cluster.stop(holder, "SIGKILL");
+    assertEquals(status.signal, "SIGKILL");
+    const afterKill = cluster.proxy.log.length;
+
+    // The 2025 session lives in KV: the survivors serve it, no re-initialize needed.
+    for (let i = 0; i < 4; i++) assertEquals(await sum(http.client, i, 100), String(i + 100));
+
+    // The SSE stream died with its instance: the next message gets a clean 404, not a hang or a 500.
+    const started = Date.now();
+    const err = await assertRejects(() => sse.client.callTool({ name: "add", arguments: { a: 1, b: 1 } }));
+    assertStringIncludes(String(err), "404");
+    assert(Date.now() - started < 15_000, "the failure came promptly");
+    const statuses = cluster.proxy.log.slice(afterKill).map((e) => e.status);
+    assert(statuses.every((s) => s < 500), `no 5xx after the kill: ${statuses}`);
+
+    // Reconnecting (what a client does after a 404) lands on a survivor and works.
+    await sse.client.close();
+    const again = v1Client();
+    await again.client.connect(
+      new SSEClientTransport(new URL(sseUrl), { authProvider: sseProvider }),
+    );
+    try {
+      assertEquals(await sum(again.client, 20, 22), "42");
+    } finally {
+      await again.client.close();
+    }
+  } finally {
+    await http.client.close();
+    await sse.client.close();
+  }
+});
