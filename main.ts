@@ -8,6 +8,9 @@ import { ConfigError, resources } from "./lib/config.ts";
 import { log } from "./lib/log.ts";
 import { startServer } from "./lib/serve.ts";
 
+/** The longest a shutdown may take before the process exits anyway (Deploy kills at 5 s). */
+const SHUTDOWN_DEADLINE_MS = 4000;
+
 try {
   const server = await startServer({ env: Deno.env.toObject() });
   const { config } = server;
@@ -33,9 +36,17 @@ try {
   if (config.ephemeralKey) {
     log("warn", "COOKIE_ENCRYPTION_KEY is not set: using a per-process key (emulator mode only)");
   }
+  // Deno Deploy sends SIGINT and kills 5 s later: end streams (with `retry:`), finish requests, exit.
+  let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
+      if (stopping) Deno.exit(1);
+      stopping = true;
       log("info", "shutting down", { signal });
+      setTimeout(() => {
+        log("warn", "shutdown took too long; exiting", { afterMs: SHUTDOWN_DEADLINE_MS });
+        Deno.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
       server.close().finally(() => Deno.exit(0));
     });
   }

@@ -35,6 +35,8 @@ export interface DerivedKeys {
   readonly cookieSecret: string;
   /** AES-GCM key for secrets stored in KV. */
   readonly encryptionKey: CryptoKey;
+  /** HMAC key for pseudonyms in logs (user and session ids), the same on every instance. */
+  readonly logKey: CryptoKey;
 }
 
 /**
@@ -63,12 +65,25 @@ export async function deriveKeys(secret: string): Promise<DerivedKeys> {
     false,
     ["encrypt", "decrypt"],
   );
+  const logKey = await crypto.subtle.deriveKey(
+    params("log-pseudonym-v1"),
+    base,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign"],
+  );
   const cookieSecret = Array.from(
     new Uint8Array(cookieBits),
     (b) => b.toString(16).padStart(2, "0"),
   )
     .join("");
-  return { cookieSecret, encryptionKey };
+  return { cookieSecret, encryptionKey, logKey };
+}
+
+/** A short keyed pseudonym of `value` for logs: HMAC-SHA-256, base64url, first 12 characters. */
+export async function pseudonym(key: CryptoKey, value: string): Promise<string> {
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(value));
+  return encodeBase64Url(new Uint8Array(mac)).slice(0, 12);
 }
 
 /** Encrypts `plaintext` (AES-GCM, random 96-bit IV); `aad` binds it to its record. */

@@ -38,6 +38,8 @@ export interface Config {
   readonly emulatorUsersFile: string | undefined;
   /** Whether we run on Deno Deploy. */
   readonly onDeploy: boolean;
+  /** DENO_DEPLOYMENT_ID on Deno Deploy (shown by `/healthz`). */
+  readonly deploymentId: string | undefined;
   /** Bound on the age of a grant's permissions before WorkOS is asked again (default 300). */
   readonly permissionsMaxAgeSeconds: number;
   /** Audit trail retention in days (AUDIT_RETENTION_DAYS, default 30). */
@@ -262,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ephemeralKey: !e.COOKIE_ENCRYPTION_KEY,
     emulatorUsersFile: e.AUTHKIT_EMULATOR_USERS,
     onDeploy,
+    deploymentId: e.DENO_DEPLOYMENT_ID,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === undefined ? 30 : Number(e.AUDIT_RETENTION_DAYS),
     workosAuditLogs: e.WORKOS_AUDIT_LOGS === "true",
     permissionsMaxAgeSeconds: e.PERMISSIONS_MAX_AGE_SECONDS === undefined

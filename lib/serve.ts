@@ -9,7 +9,7 @@ import type { Hono } from "hono";
 import { deriveKeys } from "../auth/crypto.ts";
 import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
-import { createApp } from "../routes/app.ts";
+import { createApp, type Service } from "../routes/app.ts";
 import { type Config, loadConfig } from "./config.ts";
 
 /** A running server. */
@@ -17,6 +17,8 @@ export interface RunningServer {
   readonly config: Config;
   readonly url: string;
   readonly app: Hono;
+  /** The service behind `app` (its MCP runtime, audit trail). */
+  readonly service: Service;
   readonly kv: Deno.Kv;
   /** The emulator, in emulator mode. */
   readonly emulator: AuthKitEmulator | undefined;
@@ -73,6 +75,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     config,
     url: config.publicUrl,
     app,
+    service,
     kv,
     emulator,
     async close() {

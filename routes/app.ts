@@ -15,11 +15,13 @@ import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
 import { OAuthError, PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
+import { requestLog } from "../lib/request_log.ts";
 import { AuditLog } from "../audit/store.ts";
 import { createWorkOSAuditSink } from "../audit/workos_sink.ts";
 import type { ToolCallRecord } from "../mcp/tool.ts";
 import { accountRoutes } from "./account.ts";
 import { callbackRoutes } from "./callback.ts";
+import { healthRoutes } from "./health.ts";
 import { homeRoutes } from "./home.ts";
 import { mcpRoutes } from "./mcp.ts";
 import { oauthRoutes } from "./oauth.ts";
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps): Service {
     ...(deps.now ? { now: deps.now } : {}),
   });
   const app = new Hono();
+  app.use(requestLog({ key: deps.keys.logKey, instance: mcp.instanceId }));
 
   app.onError((err, c) => {
     if (err instanceof OAuthError) return err.toResponse();
@@ -92,6 +95,16 @@ export function createApp(deps: AppDeps): Service {
     return c.json({ error: "server_error", error_description: "Internal error" }, 500);
   });
 
+  app.route(
+    "/",
+    healthRoutes({
+      kv: deps.kv,
+      mcp,
+      startedAt: (deps.now ?? Date.now)(),
+      deploymentId: deps.config.deploymentId,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
   app.route("/.well-known", wellKnownRoutes(deps.config));
   app.route("/", oauthRoutes(auth));
   app.route("/", callbackRoutes(auth));

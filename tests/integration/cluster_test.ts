@@ -67,31 +67,34 @@ Deno.test("cluster: v1 Streamable HTTP, v1 SSE and v2 2026-07-28 clients work ac
   const mcpUrl = `${cluster.url}/mcp`;
   const sseUrl = `${cluster.url}/sse`;
 
-  await t.step("v1 client over Streamable HTTP: sign-in, session, calls, list_changed", async () => {
-    const from = cluster.proxy.log.length;
-    const provider = await sdkSignIn(mcpUrl, "alice@example.com");
-    const { client, changes } = v1Client();
-    const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
-      authProvider: provider,
-    });
-    await client.connect(transport);
-    try {
-      assert(transport.sessionId, "a 2025 session was issued");
-      assertEquals(names(await client.listTools()), ["add", "generateImage", "whoami"]);
-      for (let i = 0; i < 6; i++) assertEquals(await sum(client, i, 10), String(i + 10));
-      await waitFor(() => served(cluster, "/mcp", from).count > 9, 5000, "the GET stream");
-      await publishToolsChanged(cluster);
-      await waitFor(() => changes() === 1, 5000, "list_changed from another process");
-      const mcp = served(cluster, "/mcp", from);
-      assertEquals(mcp.backends.size, 3, "the session was served by every instance");
-      assert(mcp.statuses.every((s) => s < 500), `statuses: ${mcp.statuses}`);
-      const signInRequests = cluster.proxy.log.slice(from).filter((e) => e.path !== "/mcp");
-      assertEquals(new Set(signInRequests.map((e) => e.backend)).size, 3);
-      await transport.terminateSession();
-    } finally {
-      await client.close();
-    }
-  });
+  await t.step(
+    "v1 client over Streamable HTTP: sign-in, session, calls, list_changed",
+    async () => {
+      const from = cluster.proxy.log.length;
+      const provider = await sdkSignIn(mcpUrl, "alice@example.com");
+      const { client, changes } = v1Client();
+      const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
+        authProvider: provider,
+      });
+      await client.connect(transport);
+      try {
+        assert(transport.sessionId, "a 2025 session was issued");
+        assertEquals(names(await client.listTools()), ["add", "generateImage", "whoami"]);
+        for (let i = 0; i < 6; i++) assertEquals(await sum(client, i, 10), String(i + 10));
+        await waitFor(() => served(cluster, "/mcp", from).count > 9, 5000, "the GET stream");
+        await publishToolsChanged(cluster);
+        await waitFor(() => changes() === 1, 5000, "list_changed from another process");
+        const mcp = served(cluster, "/mcp", from);
+        assertEquals(mcp.backends.size, 3, "the session was served by every instance");
+        assert(mcp.statuses.every((s) => s < 500), `statuses: ${mcp.statuses}`);
+        const signInRequests = cluster.proxy.log.slice(from).filter((e) => e.path !== "/mcp");
+        assertEquals(new Set(signInRequests.map((e) => e.backend)).size, 3);
+        await transport.terminateSession();
+      } finally {
+        await client.close();
+      }
+    },
+  );
 
   await t.step("v1 client over SSE: POSTs on other instances reach the stream", async () => {
     const from = cluster.proxy.log.length;
@@ -175,7 +178,9 @@ Deno.test("cluster: killing an instance mid-run: sessions go on, its SSE clients
 
     // The SSE stream died with its instance: the next message gets a clean 404, not a hang or a 500.
     const started = Date.now();
-    const err = await assertRejects(() => sse.client.callTool({ name: "add", arguments: { a: 1, b: 1 } }));
+    const err = await assertRejects(() =>
+      sse.client.callTool({ name: "add", arguments: { a: 1, b: 1 } })
+    );
     assertStringIncludes(String(err), "404");
     assert(Date.now() - started < 15_000, "the failure came promptly");
     const statuses = cluster.proxy.log.slice(afterKill).map((e) => e.status);

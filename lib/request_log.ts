@@ -1,0 +1,48 @@
+/**
+ * One structured log line per request: method, route (the pattern, never the raw path or query, which
+ * may carry an email or a session id), status, duration, and keyed pseudonyms of the user and the MCP
+ * session, so one user's or one session's requests can be followed across instances without logging
+ * who they are. Tokens, cookies and bodies are never logged.
+ *
+ * Written here rather than with Hono's `logger()`, which prints free text with the raw path.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { pseudonym } from "../auth/crypto.ts";
+import type { Identity } from "../auth/identity.ts";
+import { log } from "./log.ts";
+
+/** Options of {@linkcode requestLog}. */
+export interface RequestLogOptions {
+  /** HMAC key of the pseudonyms (`DerivedKeys.logKey`). */
+  key: CryptoKey;
+  /** This instance's id, so lines from several instances can be told apart. */
+  instance: string;
+}
+
+/** The middleware; mount it first. */
+export function requestLog(options: RequestLogOptions): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const route = matchedRoutes(c)[c.req.routeIndex]?.path ?? "(none)";
+      const identity = c.get("identity" as never) as Identity | undefined;
+      const session = c.req.header("mcp-session-id") ?? c.req.query("sessionId") ??
+        c.res.headers.get("mcp-session-id") ?? undefined;
+      const fields: Record<string, unknown> = {
+        method: c.req.method,
+        route: route === "*" || route === "/*" ? "(unmatched)" : route,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        instance: options.instance,
+      };
+      if (identity?.userId) fields.user = await pseudonym(options.key, identity.userId);
+      if (session) fields.session = await pseudonym(options.key, session);
+      log("info", "request", fields);
+    }
+  };
+}

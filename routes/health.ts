@@ -1,0 +1,78 @@
+/**
+ * `GET /healthz`: whether this instance can serve. 200 when KV answers a read, 503 when it does not
+ * (or the instance is shutting down, so a load balancer stops sending it traffic). The body says which
+ * instance answered, its version and uptime, how long the KV read took and how many streams it holds.
+ * Unauthenticated on purpose, so it names nothing about users.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { keys } from "../lib/kv_keys.ts";
+import { errorFields } from "../lib/log.ts";
+import type { McpRuntime } from "../mcp/runtime.ts";
+import { SERVER_INFO } from "../mcp/server.ts";
+
+/** The KV read gives up after this long. */
+const KV_TIMEOUT_MS = 2000;
+
+/** Options of {@linkcode healthRoutes}. */
+export interface HealthOptions {
+  kv: Deno.Kv;
+  mcp: McpRuntime;
+  /** When this instance started (ms since the epoch). */
+  startedAt: number;
+  /** DENO_DEPLOYMENT_ID on Deno Deploy. */
+  deploymentId: string | undefined;
+  now?: () => number;
+}
+
+/** `/healthz`. */
+export function healthRoutes(options: HealthOptions): Hono {
+  const app = new Hono();
+  const now = options.now ?? Date.now;
+  app.get("/healthz", async (c) => {
+    const kv = await probe(options.kv);
+    const draining = options.mcp.draining;
+    const status = !kv.ok ? "kv_unavailable" : draining ? "draining" : "ok";
+    return c.json(
+      {
+        status,
+        version: SERVER_INFO.version,
+        deno: Deno.version.deno,
+        ...(options.deploymentId ? { deployment: options.deploymentId } : {}),
+        instance: options.mcp.instanceId,
+        uptimeSeconds: Math.round((now() - options.startedAt) / 1000),
+        kv,
+        streams: options.mcp.openStreams(),
+      },
+      status === "ok" ? 200 : 503,
+      { "cache-control": "no-store" },
+    );
+  });
+  return app;
+}
+
+async function probe(kv: Deno.Kv): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      kv.get(keys.healthProbe()),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${KV_TIMEOUT_MS} ms`)),
+          KV_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return { ok: true, latencyMs: elapsed(started) };
+  } catch (err) {
+    return { ok: false, latencyMs: elapsed(started), error: String(errorFields(err).error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
