@@ -15,6 +15,7 @@
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { randomToken } from "../auth/crypto.ts";
 import { keys } from "../lib/kv_keys.ts";
+import { retryLocked } from "../lib/kv_retry.ts";
 import type { KvPoller } from "./kv_poller.ts";
 
 /** Bytes per chunk: below the 64 KiB value limit with room for the key and framing. */
@@ -95,15 +96,17 @@ export class SseRelay {
     const bytes = new TextEncoder().encode(JSON.stringify(messages));
     const chunks = bytes.length <= CHUNK_BYTES ? 0 : Math.ceil(bytes.length / CHUNK_BYTES);
     for (let first = 0; first < chunks; first += CHUNKS_PER_WRITE) {
-      let op = this.#kv.atomic();
-      for (let i = first; i < Math.min(chunks, first + CHUNKS_PER_WRITE); i++) {
-        op = op.set(
-          keys.sseChunk(instanceId, entryId, i),
-          bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
-          { expireIn: ENTRY_TTL_MS },
-        );
-      }
-      await commit(op, "write an outbox chunk");
+      await commit(() => {
+        const op = this.#kv.atomic();
+        for (let i = first; i < Math.min(chunks, first + CHUNKS_PER_WRITE); i++) {
+          op.set(
+            keys.sseChunk(instanceId, entryId, i),
+            bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+            { expireIn: ENTRY_TTL_MS },
+          );
+        }
+        return op;
+      }, "write an outbox chunk");
     }
     const entry: OutboxEntry = {
       sessionId,
@@ -114,9 +117,10 @@ export class SseRelay {
     };
     const key = keys.sseOutbox(instanceId, entryId);
     await commit(
-      this.#kv.atomic()
-        .set(key, entry, { expireIn: ENTRY_TTL_MS })
-        .set(keys.doorbell(instanceId), { rungAt: Date.now() }),
+      () =>
+        this.#kv.atomic()
+          .set(key, entry, { expireIn: ENTRY_TTL_MS })
+          .set(keys.doorbell(instanceId), { rungAt: Date.now() }),
       "write an outbox entry",
     );
     return await this.#awaitOutcome(instanceId, entryId);
@@ -130,14 +134,14 @@ export class SseRelay {
       const entryId = String(entry.key.at(-1));
       const messages = await this.#read(entryId, entry.value);
       const delivered = messages !== null && this.#deliver(entry.value.sessionId, messages);
-      let op = this.#kv.atomic().check(entry);
-      op = delivered
-        ? op.delete(entry.key)
-        : op.set(entry.key, { ...entry.value, status: "gone", chunks: 0, data: undefined }, {
-          expireIn: ENTRY_TTL_MS,
-        });
-      await op.commit();
-      await this.#deleteChunks(entryId);
+      const { data: _data, ...rest } = entry.value;
+      const gone: OutboxEntry = { ...rest, status: "gone", chunks: 0 };
+      await retryLocked(() => {
+        const op = this.#withoutChunks(this.#kv.atomic().check(entry), entryId, entry.value);
+        return (delivered
+          ? op.delete(entry.key)
+          : op.set(entry.key, gone, { expireIn: ENTRY_TTL_MS })).commit();
+      });
     }
   }
 
@@ -162,9 +166,15 @@ export class SseRelay {
     }
   }
 
-  async #deleteChunks(entryId: string, instanceId = this.instanceId): Promise<void> {
-    const iter = this.#kv.list({ prefix: keys.sseChunks(instanceId, entryId) });
-    for await (const part of iter) await this.#kv.delete(part.key);
+  /** Adds the deletion of an entry's chunks to `op` (in the same atomic as the entry's own change). */
+  #withoutChunks(
+    op: Deno.AtomicOperation,
+    entryId: string,
+    entry: OutboxEntry,
+    instanceId = this.instanceId,
+  ): Deno.AtomicOperation {
+    for (let i = 0; i < entry.chunks; i++) op.delete(keys.sseChunk(instanceId, entryId, i));
+    return op;
   }
 
   async #awaitOutcome(instanceId: string, entryId: string): Promise<DeliveryOutcome> {
@@ -174,16 +184,16 @@ export class SseRelay {
       const entry = await this.#kv.get<OutboxEntry>(key);
       if (!entry.value) return "delivered";
       if (entry.value.status === "gone") {
-        await this.#kv.atomic().check(entry).delete(key).commit();
+        await retryLocked(() => this.#kv.atomic().check(entry).delete(key).commit());
         return "gone";
       }
       if (Date.now() >= deadline) {
         // Withdraw the entry; if the holder took it at the last moment, the check fails: look again.
-        const withdrawn = await this.#kv.atomic().check(entry).delete(key).commit();
-        if (withdrawn.ok) {
-          await this.#deleteChunks(entryId, instanceId);
-          return "timeout";
-        }
+        const withdrawn = await retryLocked(() =>
+          this.#withoutChunks(this.#kv.atomic().check(entry), entryId, entry.value, instanceId)
+            .delete(key).commit()
+        );
+        if (withdrawn.ok) return "timeout";
         continue;
       }
       await new Promise((resolve) => setTimeout(resolve, this.#waitMs));
@@ -191,7 +201,7 @@ export class SseRelay {
   }
 }
 
-async function commit(op: Deno.AtomicOperation, what: string): Promise<void> {
-  const result = await op.commit();
+async function commit(build: () => Deno.AtomicOperation, what: string): Promise<void> {
+  const result = await retryLocked(() => build().commit());
   if (!result.ok) throw new Error(`Cannot ${what}: the KV commit failed`);
 }
