@@ -1,8 +1,11 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import type { Identity } from "../../auth/identity.ts";
 import { keys } from "../../lib/kv_keys.ts";
+import { KvEventBus } from "../../mcp/bus.ts";
+import { KvPoller } from "../../mcp/kv_poller.ts";
 import { GrantWatcher } from "../../mcp/list_changed.ts";
 import { type SessionRecord, SessionStore } from "../../mcp/sessions.ts";
+import { sharedKv } from "../helpers/kv.ts";
 import { IDENTITY } from "./tools/_context.ts";
 
 const INIT = {
@@ -85,4 +88,57 @@ Deno.test("SessionStore.openStream() keeps a session alive and replaces an earli
   await t.store.end(record);
   assert(second.closed);
   assertEquals(await t.store.find(IDENTITY, record.id), null);
+});
+
+/** Two instances' session stores over one KV file, each with its own poller and bus. */
+async function twoStores() {
+  const kv = await sharedKv();
+  const make = (handle: Deno.Kv, id: string) => {
+    const poller = new KvPoller(handle, { intervalMs: 20 });
+    const bus = new KvEventBus(handle, poller, id);
+    const store = new SessionStore(handle, { idleMs: 60_000, watcher: new GrantWatcher(handle), bus });
+    return { poller, bus, store };
+  };
+  const a = make(kv.a, "a");
+  const b = make(kv.b, "b");
+  return {
+    a,
+    b,
+    async [Symbol.asyncDispose]() {
+      a.store.closeAll();
+      b.store.closeAll();
+      await a.poller.close();
+      await b.poller.close();
+      await kv[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("SessionStore: instance b serves a session a created, with the same user binding", async () => {
+  await using t = await twoStores();
+  const record = await t.a.store.create(IDENTITY, INIT);
+  assertEquals((await t.b.store.find(IDENTITY, record.id))?.id, record.id);
+  assertEquals(await t.b.store.find({ ...IDENTITY, userId: "user_other" }, record.id), null);
+  assertEquals(await t.b.store.find({ ...IDENTITY, grantId: "grant_other" }, record.id), null);
+});
+
+Deno.test("SessionStore: ending a session on b closes its GET stream held by a", async () => {
+  await using t = await twoStores();
+  const record = await t.a.store.create(IDENTITY, INIT);
+  const stream = t.a.store.openStream(record, 0);
+  await t.a.poller.poll(); // a's bus baseline
+  await t.b.store.end((await t.b.store.find(IDENTITY, record.id))!);
+  const deadline = Date.now() + 5000;
+  while (!stream.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert(stream.closed, "session_ended reached a within the poll interval");
+  assertEquals(await t.a.store.find(IDENTITY, record.id), null);
+});
+
+Deno.test("SessionStore: closeAll(retryMs) tells the stream's client when to reconnect, keeps the record", async () => {
+  await using t = await twoStores();
+  const record = await t.a.store.create(IDENTITY, INIT);
+  const stream = t.a.store.openStream(record, 0);
+  t.a.store.closeAll(1000);
+  assertEquals(await new Response(stream.body).text(), "retry: 1000\n\n");
+  assertEquals((await t.b.store.find(IDENTITY, record.id))?.id, record.id, "goes on elsewhere");
 });
