@@ -21,6 +21,8 @@ import type { KvPoller } from "./kv_poller.ts";
 
 /** How long an event stays readable in KV. */
 export const EVENT_TTL_MS = 60_000;
+/** How many of the latest events a new listener's first read looks at. */
+const BASELINE_LOOKBACK = 20;
 /** Attempts of the head-checked append before giving up (only concurrent publishers conflict). */
 const APPEND_ATTEMPTS = 20;
 
@@ -53,6 +55,8 @@ export class KvEventBus {
   #unwatch: (() => void) | undefined;
   /** The last sequence number read; undefined until the first poll sets the baseline. */
   #seq: number | undefined;
+  /** When the first current listener subscribed: events published since then are theirs. */
+  #subscribedAt = 0;
   #pending = new Set<Promise<void>>();
 
   constructor(kv: Deno.Kv, poller: KvPoller, origin: string, options: { now?: () => number } = {}) {
@@ -95,7 +99,10 @@ export class KvEventBus {
   subscribe(listener: Listener): () => void {
     const wrapped: Listener = (event) => listener(event);
     this.#listeners.add(wrapped);
-    this.#unwatch ??= this.#poller.watch(keys.busHead(), (entry) => this.#onHead(entry));
+    if (!this.#unwatch) {
+      this.#subscribedAt = this.#now();
+      this.#unwatch = this.#poller.watch(keys.busHead(), (entry) => this.#onHead(entry));
+    }
     return () => {
       if (!this.#listeners.delete(wrapped) || this.#listeners.size > 0) return;
       this.#unwatch?.();
@@ -130,19 +137,29 @@ export class KvEventBus {
   async #onHead(entry: Deno.KvEntryMaybe<unknown>): Promise<void> {
     const head = (entry.value as { seq?: number } | null)?.seq ?? 0;
     if (this.#seq === undefined || head < this.#seq) {
+      // Baseline: only what was published since the listeners subscribed (between subscribing and
+      // this first read) is theirs; older events are not replayed.
       this.#seq = head;
+      const recent = await Array.fromAsync(this.#kv.list<StoredEvent>(
+        { prefix: keys.busEvents(), end: keys.busEvent(head + 1) },
+        { reverse: true, limit: BASELINE_LOOKBACK },
+      ));
+      this.#deliver(recent.reverse(), this.#subscribedAt);
       return;
     }
     if (head === this.#seq) return;
     const from = this.#seq + 1;
     this.#seq = head;
-    const oldest = this.#now() - EVENT_TTL_MS;
-    const iter = this.#kv.list<StoredEvent>({
+    const events = await Array.fromAsync(this.#kv.list<StoredEvent>({
       start: keys.busEvent(from),
       end: keys.busEvent(head + 1),
-    });
-    for await (const { value } of iter) {
-      if (value.origin === this.origin || value.publishedAt < oldest) continue;
+    }));
+    this.#deliver(events, this.#now() - EVENT_TTL_MS);
+  }
+
+  #deliver(entries: Deno.KvEntry<StoredEvent>[], since: number): void {
+    for (const { value } of entries) {
+      if (value.origin === this.origin || value.publishedAt < since) continue;
       this.publishLocal(value.event);
     }
   }

@@ -12,8 +12,10 @@ import { type RoundRobinProxy, startProxy } from "./proxy.ts";
 /** One server process. */
 export interface Instance {
   readonly index: number;
-  /** Its own origin (the proxy's is the public one). */
+  /** Its own origin (in a cluster the proxy's is the public one). */
   readonly origin: string;
+  /** The PUBLIC_URL it reported. */
+  readonly publicUrl: string;
   readonly process: Deno.ChildProcess;
   /** Every JSON log line it printed so far. */
   readonly logs: Record<string, unknown>[];
@@ -60,8 +62,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const key = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16))
     .join("").padEnd(64, "0");
   const env: Record<string, string> = {
-    ...inherited(),
-    NO_COLOR: "1",
     WORKOS_CLIENT_ID: CLIENT_ID,
     WORKOS_API_KEY: API_KEY,
     WORKOS_API_HOSTNAME: "127.0.0.1",
@@ -76,7 +76,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...options.env,
   };
   const instances = await Promise.all(
-    Array.from({ length: options.instances ?? 3 }, (_, index) => spawn(index, env)),
+    Array.from({ length: options.instances ?? 3 }, (_, index) => spawnServer(env, index)),
   );
   proxy.setBackends(instances.map((i) => i.origin));
 
@@ -114,19 +114,23 @@ function inherited(): Record<string, string> {
   return env;
 }
 
-async function spawn(index: number, env: Record<string, string>): Promise<Instance> {
+/**
+ * Starts `deno run -A main.ts` with exactly `env` (plus what Deno needs to find its cache); resolves
+ * once it logged that it listens. Give it `PORT=0`.
+ */
+export async function spawnServer(env: Record<string, string>, index = 0): Promise<Instance> {
   const process = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN],
-    env,
+    env: { ...inherited(), NO_COLOR: "1", ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const logs: Record<string, unknown>[] = [];
-  let listening: (origin: string) => void = () => {};
+  let listening: (banner: { origin: string; publicUrl: string }) => void = () => {};
   let failed: (err: Error) => void = () => {};
-  const ready = new Promise<string>((resolve, reject) => {
+  const ready = new Promise<{ origin: string; publicUrl: string }>((resolve, reject) => {
     listening = resolve;
     failed = reject;
   });
@@ -145,7 +149,9 @@ async function spawn(index: number, env: Record<string, string>): Promise<Instan
           entry = { text: line };
         }
         logs.push(entry);
-        if (entry.msg === "MCP server listening") listening(`http://${entry.listen}`);
+        if (entry.msg === "MCP server listening") {
+          listening({ origin: `http://${entry.listen}`, publicUrl: String(entry.url) });
+        }
       }
     }
   };
@@ -154,8 +160,8 @@ async function spawn(index: number, env: Record<string, string>): Promise<Instan
   exited.then((status) => failed(new Error(`instance ${index} exited (${status.code}) early`)));
   const timer = setTimeout(() => failed(new Error(`instance ${index} did not start`)), 30_000);
   try {
-    const origin = await ready;
-    return { index, origin, process, logs, exited, alive: true };
+    const { origin, publicUrl } = await ready;
+    return { index, origin, publicUrl, process, logs, exited, alive: true };
   } catch (err) {
     process.kill("SIGKILL");
     throw new Error(`${(err as Error).message}: ${JSON.stringify(logs.slice(-5))}`);

@@ -11,6 +11,8 @@
 export interface ProxiedRequest {
   method: string;
   path: string;
+  /** The query string, with its `?` (empty when none). */
+  search: string;
   /** Index of the backend that answered, or -1 while pending or when none could be reached (502). */
   backend: number;
   /** The status, or 0 while the backend has not answered yet. */
@@ -45,6 +47,7 @@ export function startProxy(options: { port?: number } = {}): RoundRobinProxy {
       const entry: ProxiedRequest = {
         method: req.method,
         path: url.pathname,
+        search: url.search,
         backend: -1,
         status: 0,
       };

@@ -202,3 +202,83 @@ Deno.test("cluster: killing an instance mid-run: sessions go on, its SSE clients
     await sse.client.close();
   }
 });
+
+Deno.test("cluster: a SIGTERM'd instance exits in seconds; its 2025 and SSE clients reconnect elsewhere; old SSE sessions get 404 at once", async () => {
+  await using cluster = await startCluster({ instances: 2 });
+  const mcpUrl = `${cluster.url}/mcp`;
+  const sseUrl = `${cluster.url}/sse`;
+  const http = v1Client();
+  const httpTransport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
+    authProvider: await sdkSignIn(mcpUrl, "alice@example.com"),
+  });
+  const from = cluster.proxy.log.length;
+  await http.client.connect(httpTransport);
+  await waitFor(
+    () => cluster.proxy.log.slice(from).some((e) => e.method === "GET" && e.path === "/mcp"),
+    5000,
+    "the GET stream",
+  );
+  const victim = cluster.proxy.log.slice(from).find((e) => e.method === "GET")!.backend;
+  // An SSE client whose stream lands on the same instance (reconnect until round-robin puts it there).
+  const sseProvider = await sdkSignIn(sseUrl, "bob@example.com");
+  const sseToken = sseProvider.saved!.access_token;
+  let sse = v1Client();
+  let sseAt = 0;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    sse = v1Client();
+    sseAt = cluster.proxy.log.length;
+    await sse.client.connect(
+      new SSEClientTransport(new URL(sseUrl), { authProvider: sseProvider }),
+    );
+    if (cluster.proxy.log.slice(sseAt).find((e) => e.path === "/sse")!.backend === victim) break;
+    await sse.client.close();
+  }
+  try {
+    assertEquals(await sum(sse.client, 2, 3), "5");
+    const started = performance.now();
+    const status = await cluster.stop(victim, "SIGTERM");
+    const exitSeconds = (performance.now() - started) / 1000;
+    assertEquals(status.code, 0);
+    assert(exitSeconds < 4.5, `exited after ${exitSeconds.toFixed(2)} s`);
+
+    // The 2025 client reopens its GET stream on the survivor and still gets notifications.
+    const reconnected = cluster.proxy.log.length;
+    await waitFor(
+      () =>
+        cluster.proxy.log.slice(reconnected).some((e) =>
+          e.method === "GET" && e.path === "/mcp" && e.status === 200
+        ),
+      10_000,
+      "the GET stream reopened elsewhere",
+    );
+    await publishToolsChanged(cluster);
+    await waitFor(() => http.changes() >= 1, 5000, "list_changed after the handover");
+    assertEquals(await sum(http.client, 40, 2), "42");
+
+    {
+      // The SSE stream ended with `retry: 1000`: the client's EventSource reconnected to the survivor
+      // (a new session, a new endpoint) and goes on.
+      assertEquals(await sum(sse.client, 1, 1), "2");
+      const reopened = cluster.proxy.log.slice(sseAt).filter((e) => e.path === "/sse");
+      assertEquals(reopened.length, 2, "the EventSource reconnected once");
+      assertEquals(reopened.map((e) => e.backend), [victim, 1 - victim]);
+      // The old session was deleted on shutdown: a POST to it gets 404 at once, not after a timeout.
+      const old = cluster.proxy.log.slice(sseAt).find((e) => e.path === "/messages")!.search;
+      const t0 = performance.now();
+      const res = await fetch(`${cluster.url}/messages${old}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${sseToken}`,
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "ping" }),
+      });
+      assertEquals(res.status, 404);
+      assertEquals((await res.json()).error.code, -32001);
+      assert(performance.now() - t0 < 2000, "no delivery timeout: the record was gone");
+    }
+  } finally {
+    await http.client.close();
+    await sse.client.close();
+  }
+});

@@ -61,16 +61,24 @@ Deno.test("KvEventBus numbers concurrent publishes from two instances without lo
   assertEquals(uris.filter((u) => u.startsWith("c://")).length, 10, "c's own events reach b too");
 });
 
-Deno.test("KvEventBus does not replay events older than a new listener's baseline", async () => {
+Deno.test("KvEventBus gives a new listener what was published since it subscribed, nothing older", async () => {
   await using t = await twoInstances();
-  t.a.publish({ kind: "tools_list_changed" });
-  await t.a.flush();
+  const clock = { now: 1_000 };
+  const a = new KvEventBus(t.kv.a, t.pollerA, "instance-a", { now: () => clock.now });
+  const b = new KvEventBus(t.kv.b, t.pollerB, "instance-b", { now: () => clock.now });
+  a.publish({ kind: "tools_list_changed" }); // before b listens
+  await a.flush();
+  clock.now = 2_000;
   const onB: BusEvent[] = [];
-  t.b.subscribe((e) => onB.push(e));
+  b.subscribe((e) => onB.push(e));
+  clock.now = 3_000;
+  a.publish({ kind: "resources_list_changed" }); // after b subscribed, before its first poll
+  await a.flush();
   await t.pollerB.poll();
-  assertEquals(onB, []);
-  t.a.publish({ kind: "prompts_list_changed" });
-  await t.a.flush();
+  assertEquals(onB, [{ kind: "resources_list_changed" }]);
+  onB.length = 0;
+  a.publish({ kind: "prompts_list_changed" });
+  await a.flush();
   await t.pollerB.poll();
   assertEquals(onB, [{ kind: "prompts_list_changed" }]);
 });

@@ -96,7 +96,11 @@ async function twoStores() {
   const make = (handle: Deno.Kv, id: string) => {
     const poller = new KvPoller(handle, { intervalMs: 20 });
     const bus = new KvEventBus(handle, poller, id);
-    const store = new SessionStore(handle, { idleMs: 60_000, watcher: new GrantWatcher(handle), bus });
+    const store = new SessionStore(handle, {
+      idleMs: 60_000,
+      watcher: new GrantWatcher(handle),
+      bus,
+    });
     return { poller, bus, store };
   };
   const a = make(kv.a, "a");
