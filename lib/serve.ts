@@ -10,7 +10,7 @@ import { deriveKeys } from "../auth/crypto.ts";
 import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
 import { createApp, type Service } from "../routes/app.ts";
-import { type Config, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -92,7 +92,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
  */
 export async function openKv(config: Pick<Config, "kvPath">): Promise<Deno.Kv> {
   if (config.kvPath === undefined) return await Deno.openKv();
-  if (config.kvPath !== ":memory:" && !/^https?:\/\//.test(config.kvPath)) {
+  if (/^https?:\/\//.test(config.kvPath)) {
+    try {
+      return await Deno.openKv(config.kvPath);
+    } catch (err) {
+      // The KV Connect metadata exchange happens here: a wrong URL or token fails now, not later.
+      throw new ConfigError(
+        "DENO_KV_URL",
+        `cannot open ${config.kvPath} (${
+          err instanceof Error ? err.message : String(err)
+        }); check the URL and DENO_KV_ACCESS_TOKEN`,
+      );
+    }
+  }
+  if (config.kvPath !== ":memory:") {
     const dir = config.kvPath.replace(/[^/\\]*$/, "");
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }

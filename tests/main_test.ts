@@ -71,3 +71,68 @@ Deno.test("main.ts on SIGTERM ends SSE and 2025 streams with retry: and exits 0 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A stand-in for a KV Connect server: answers the metadata exchange, fails every data call. */
+function startKvConnectStub(options: { metadataStatus?: number } = {}) {
+  const seen: { path: string; authorization: string | null }[] = [];
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    onListen() {},
+  }, async (req): Promise<Response> => {
+    const path = new URL(req.url).pathname;
+    seen.push({ path, authorization: req.headers.get("authorization") });
+    await req.body?.cancel();
+    if (path !== "/connect") return new Response("unavailable", { status: 503 });
+    if (options.metadataStatus) return new Response("denied", { status: options.metadataStatus });
+    return Response.json({
+      version: 2,
+      databaseId: crypto.randomUUID(),
+      endpoints: [{ url: `http://127.0.0.1:${server.addr.port}/v2`, consistency: "strong" }],
+      token: "data-plane-token",
+      expiresAt: "2030-01-01T00:00:00Z",
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/connect`,
+    seen,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+Deno.test("main.ts with DENO_KV_URL opens KV through KV Connect with DENO_KV_ACCESS_TOKEN; /healthz reports a KV outage", async () => {
+  await using stub = startKvConnectStub();
+  const server = await spawnServer({
+    PORT: "0",
+    DENO_KV_URL: stub.url,
+    DENO_KV_ACCESS_TOKEN: "kv-access-token",
+  });
+  try {
+    assertEquals(stub.seen[0], { path: "/connect", authorization: "Bearer kv-access-token" });
+    const res = await fetch(`${server.origin}/healthz`);
+    assertEquals(res.status, 503);
+    const body = await res.json();
+    assertEquals(body.status, "kv_unavailable");
+    assertStringIncludes(body.kv.error, "no answer in 2000 ms");
+    assert(
+      stub.seen.some((s) =>
+        s.path === "/v2/snapshot_read" && s.authorization === "Bearer data-plane-token"
+      ),
+      "reads went to the advertised endpoint with the exchanged token",
+    );
+  } finally {
+    server.process.kill("SIGKILL");
+    await server.exited;
+  }
+});
+
+Deno.test("main.ts exits naming DENO_KV_URL when KV Connect refuses the access token", async () => {
+  await using stub = startKvConnectStub({ metadataStatus: 401 });
+  const { code, stderr } = await runMain({
+    DENO_KV_URL: stub.url,
+    DENO_KV_ACCESS_TOKEN: "wrong",
+  });
+  assertEquals(code, 1);
+  assertStringIncludes(stderr, "DENO_KV_URL");
+  assertStringIncludes(stderr, "DENO_KV_ACCESS_TOKEN");
+});

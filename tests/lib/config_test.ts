@@ -93,12 +93,36 @@ Deno.test("loadConfig() names the variable for malformed values", () => {
   }
 });
 
-Deno.test("loadConfig() on Deploy uses the attached KV (no path)", () => {
+Deno.test("loadConfig() on Deno Deploy opens the attached database (no path, no disk), whatever KV_PATH says", () => {
   const config = loadConfig({
     ...WORKOS,
-    DENO_DEPLOYMENT_ID: "x",
+    DENO_DEPLOYMENT_ID: "dep_1",
     PUBLIC_URL: "https://mcp.example.com",
+    KV_PATH: "/tmp/should-not-be-used.sqlite3",
   });
-  assertEquals(config.kvPath, undefined);
   assertEquals(config.onDeploy, true);
+  assertEquals(config.deploymentId, "dep_1");
+  assertEquals(config.kvPath, undefined);
+});
+
+Deno.test("loadConfig() takes DENO_KV_URL (KV Connect) over KV_PATH, and requires its access token", () => {
+  const url = "https://api.deno.com/databases/0000/connect";
+  const config = loadConfig({ DENO_KV_URL: url, DENO_KV_ACCESS_TOKEN: "ddp_x", KV_PATH: "x.db" });
+  assertEquals(config.kvPath, url);
+  const missing = assertThrows(() => loadConfig({ DENO_KV_URL: url }), ConfigError);
+  assertEquals(missing.variable, "DENO_KV_ACCESS_TOKEN");
+  assertStringIncludes(missing.message, "required with DENO_KV_URL");
+  const bad = assertThrows(() => loadConfig({ DENO_KV_URL: "kv.example.com" }), ConfigError);
+  assertEquals(bad.variable, "DENO_KV_URL");
+  assertStringIncludes(bad.message, "KV Connect URL");
+});
+
+Deno.test("loadConfig() reads KV_POLL_MS (default 100) and refuses values below 10 ms", () => {
+  assertEquals(loadConfig({}).mcp.pollMs, 100);
+  assertEquals(loadConfig({ KV_POLL_MS: "25" }).mcp.pollMs, 25);
+  for (const value of ["5", "abc", "-1"]) {
+    const err = assertThrows(() => loadConfig({ KV_POLL_MS: value }), ConfigError);
+    assertEquals(err.variable, "KV_POLL_MS");
+    assertStringIncludes(err.message, "at least 10");
+  }
 });
