@@ -80,6 +80,8 @@ export const keys = {
   busEvent: (seq: number): Deno.KvKey => ["mcp", "bus", "event", seq],
   /** Prefix of {@linkcode keys.busEvent}. */
   busEvents: (): Deno.KvKey => ["mcp", "bus", "event"],
+  /** The fingerprint of the tool catalog last announced (see `mcp/catalog.ts`). */
+  toolCatalog: (): Deno.KvKey => ["mcp", "catalog"],
   /** The key `/healthz` reads to prove KV answers (never written). */
   healthProbe: (): Deno.KvKey => ["health", "probe"],
   /** An audit event under its user. */

@@ -20,6 +20,7 @@ import { randomToken } from "../auth/crypto.ts";
 import type { Config } from "../lib/config.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { KvEventBus } from "./bus.ts";
+import { announceCatalog, catalogFingerprint } from "./catalog.ts";
 import { createDispatcher, type MessageDispatcher } from "./dispatch.ts";
 import { KvPoller } from "./kv_poller.ts";
 import { GrantWatcher } from "./list_changed.ts";
@@ -96,6 +97,10 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     (err) => log("debug", "legacy MCP request failed", errorFields(err)),
   );
   const sse = new SseSessions({ kv: deps.kv, watcher, bus, poller, instanceId, now });
+  const announced = catalogFingerprint()
+    .then((fingerprint) => announceCatalog(deps.kv, bus, fingerprint))
+    .then((changed) => changed && log("info", "tool catalog changed; told every live session"))
+    .catch((err) => log("warn", "tool catalog announcement failed", errorFields(err)));
   let draining = false;
   return {
     config: deps.config,
@@ -114,6 +119,9 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     openStreams: () => ({ sse: sse.size, mcp: sessions.streams }),
     async close() {
       draining = true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([announced, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
       sessions.closeAll(SHUTDOWN_RETRY_MS);
       await sse.closeAll(SHUTDOWN_RETRY_MS);
       await modern.close();
