@@ -40,9 +40,15 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler {
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         instance: options.instance,
       };
-      if (identity?.userId) fields.user = await pseudonym(options.key, identity.userId);
-      if (session) fields.session = await pseudonym(options.key, session);
-      log("info", "request", fields);
+      // Off the response path: the HMACs run after the response is handed back.
+      void Promise.all([
+        identity?.userId ? pseudonym(options.key, identity.userId) : undefined,
+        session ? pseudonym(options.key, session) : undefined,
+      ]).then(([user, sessionHash]) => {
+        if (user) fields.user = user;
+        if (sessionHash) fields.session = sessionHash;
+        log("info", "request", fields);
+      });
     }
   };
 }
