@@ -136,3 +136,29 @@ Deno.test("main.ts exits naming DENO_KV_URL when KV Connect refuses the access t
   assertStringIncludes(stderr, "DENO_KV_URL");
   assertStringIncludes(stderr, "DENO_KV_ACCESS_TOKEN");
 });
+
+Deno.test("main.ts with OTEL_DENO=true exports request traces and the JSON logs over OTLP", async () => {
+  const received: { path: string; body: string }[] = [];
+  await using collector = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    async (req) => {
+      const bytes = new Uint8Array(await req.arrayBuffer());
+      received.push({ path: new URL(req.url).pathname, body: new TextDecoder().decode(bytes) });
+      return new Response(null, { status: 200 });
+    },
+  );
+  const server = await spawnServer({
+    PORT: "0",
+    KV_PATH: ":memory:",
+    OTEL_DENO: "true",
+    OTEL_SERVICE_NAME: "mcp-authkit-test",
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.addr.port}`,
+  });
+  assertEquals((await fetch(`${server.origin}/healthz`)).status, 200);
+  server.process.kill("SIGTERM"); // exporters flush on exit
+  assertEquals((await server.exited).code, 0);
+  const traces = received.filter((r) => r.path === "/v1/traces");
+  const logs = received.filter((r) => r.path === "/v1/logs");
+  assert(traces.some((t) => t.body.includes("mcp-authkit-test") && t.body.includes("GET")));
+  assert(logs.some((l) => l.body.includes('"msg":"request"') && l.body.includes("/healthz")));
+});
