@@ -51,12 +51,11 @@ Deno.test("main.ts on SIGTERM ends SSE and 2025 streams with retry: and exits 0 
     });
     assertEquals([sse.status, get.status], [200, 200]);
 
-    const started = performance.now();
     server.process.kill("SIGTERM");
     const [sseText, getText, status] = await Promise.all([sse.text(), get.text(), server.exited]);
-    const seconds = (performance.now() - started) / 1000;
+    // Exit 0 means it finished before its 4 s deadline (which exits 1, logging why).
     assertEquals(status.code, 0);
-    assert(seconds < 4.5, `exited after ${seconds.toFixed(2)} s`);
+    assertEquals(server.logs.filter((l) => l.msg === "shutdown took too long; exiting"), []);
     assertStringIncludes(sseText, "event: endpoint\n");
     assert(sseText.endsWith("retry: 1000\n\n"), sseText);
     assert(getText.endsWith("retry: 1000\n\n"), getText);

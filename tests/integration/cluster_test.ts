@@ -8,7 +8,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/
 import { KvEventBus } from "../../mcp/bus.ts";
 import { KvPoller } from "../../mcp/kv_poller.ts";
 import { type Cluster, startCluster } from "../helpers/cluster.ts";
-import { waitFor } from "../helpers/mcp_clients.ts";
+import { waitFor, whoami } from "../helpers/mcp_clients.ts";
 import { sdkSignIn, signIn, type TestOAuthProvider } from "../helpers/oauth.ts";
 import {
   Client,
@@ -155,6 +155,7 @@ Deno.test("cluster: killing an instance mid-run: sessions go on, its SSE clients
   const sseUrl = `${cluster.url}/sse`;
   const httpProvider = await sdkSignIn(mcpUrl, "alice@example.com");
   const sseProvider: TestOAuthProvider = await sdkSignIn(sseUrl, "bob@example.com");
+  const v2Token = (await signIn(cluster.url, "alice@example.com")).accessToken;
 
   const http = v1Client();
   const httpTransport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
@@ -176,13 +177,22 @@ Deno.test("cluster: killing an instance mid-run: sessions go on, its SSE clients
     // The 2025 session lives in KV: the survivors serve it, no re-initialize needed.
     for (let i = 0; i < 4; i++) assertEquals(await sum(http.client, i, 100), String(i + 100));
 
-    // The SSE stream died with its instance: the next message gets a clean 404, not a hang or a 500.
-    const started = Date.now();
+    // A 2026-07-28 client is stateless: nothing to lose.
+    assertEquals((await whoami(cluster.url, v2Token)).email, "alice@example.com");
+
+    // The SSE stream died with its instance: the next message gets a clean 404 (the survivor's
+    // delivery to the dead holder timed out), not a hang (the SDK's own timeout is 60 s and says so)
+    // and not a 500.
     const err = await assertRejects(() =>
       sse.client.callTool({ name: "add", arguments: { a: 1, b: 1 } })
     );
     assertStringIncludes(String(err), "404");
-    assert(Date.now() - started < 15_000, "the failure came promptly");
+    assertStringIncludes(String(err), "Session not found");
+    const survivors = cluster.instances.filter((i) => i.alive).flatMap((i) => i.logs);
+    assert(
+      survivors.some((l) => l.msg === "SSE stream unreachable" && l.outcome === "timeout"),
+      "the survivor gave up on the dead holder",
+    );
     const statuses = cluster.proxy.log.slice(afterKill).map((e) => e.status);
     assert(statuses.every((s) => s < 500), `no 5xx after the kill: ${statuses}`);
 
@@ -235,11 +245,10 @@ Deno.test("cluster: a SIGTERM'd instance exits in seconds; its 2025 and SSE clie
   }
   try {
     assertEquals(await sum(sse.client, 2, 3), "5");
-    const started = performance.now();
     const status = await cluster.stop(victim, "SIGTERM");
-    const exitSeconds = (performance.now() - started) / 1000;
-    assertEquals(status.code, 0);
-    assert(exitSeconds < 4.5, `exited after ${exitSeconds.toFixed(2)} s`);
+    assertEquals(status.code, 0, "a clean exit, not the 4 s deadline's exit 1");
+    const victimLogs = cluster.instances[victim]!.logs;
+    assertEquals(victimLogs.filter((l) => l.msg === "shutdown took too long; exiting").length, 0);
 
     // The 2025 client reopens its GET stream on the survivor and still gets notifications.
     const reconnected = cluster.proxy.log.length;
@@ -264,7 +273,6 @@ Deno.test("cluster: a SIGTERM'd instance exits in seconds; its 2025 and SSE clie
       assertEquals(reopened.map((e) => e.backend), [victim, 1 - victim]);
       // The old session was deleted on shutdown: a POST to it gets 404 at once, not after a timeout.
       const old = cluster.proxy.log.slice(sseAt).find((e) => e.path === "/messages")!.search;
-      const t0 = performance.now();
       const res = await fetch(`${cluster.url}/messages${old}`, {
         method: "POST",
         headers: {
@@ -275,7 +283,12 @@ Deno.test("cluster: a SIGTERM'd instance exits in seconds; its 2025 and SSE clie
       });
       assertEquals(res.status, 404);
       assertEquals((await res.json()).error.code, -32001);
-      assert(performance.now() - t0 < 2000, "no delivery timeout: the record was gone");
+      const survivor = cluster.instances[1 - victim]!.logs;
+      assertEquals(
+        survivor.filter((l) => l.msg === "SSE stream unreachable").length,
+        0,
+        "no delivery was even tried: the record was gone",
+      );
     }
   } finally {
     await http.client.close();
