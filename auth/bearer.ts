@@ -12,8 +12,8 @@ import { type Freshness, GrantRevokedError, PermissionsStaleError } from "./fres
 import type { Identity } from "./identity.ts";
 import type { TokenStore } from "./tokens.ts";
 
-/** Variables the bearer check puts on the Hono context. */
-export type BearerVariables = { identity: Identity };
+/** Variables the bearer check puts on the Hono context: who, and the token it verified. */
+export type BearerVariables = { identity: Identity; accessToken: string };
 
 /** Options of {@linkcode requireBearer}. */
 export interface RequireBearerOptions {
@@ -104,6 +104,7 @@ export function requireBearer(
         });
       }
     }
+    c.set("accessToken", match![1]!);
     c.set("identity", {
       userId: grant.userId,
       email: grant.email,

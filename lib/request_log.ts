@@ -48,7 +48,7 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler {
         if (user) fields.user = user;
         if (sessionHash) fields.session = sessionHash;
         log("info", "request", fields);
-      });
+      }).catch(() => log("info", "request", fields));
     }
   };
 }

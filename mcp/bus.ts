@@ -26,10 +26,21 @@ const BASELINE_LOOKBACK = 20;
 /** Attempts of the head-checked append before giving up (only concurrent publishers conflict). */
 const APPEND_ATTEMPTS = 20;
 
-/** What travels on the bus: the SDK's change events, and a 2025 session that ended. */
-export type BusEvent = ServerEvent | { kind: "session_ended"; userId: string; sessionId: string };
+/**
+ * What travels on the bus: the SDK's change events, a 2025 session that ended, and an SSE stream that
+ * another instance could not reach (its holder, if alive, ends it).
+ */
+export type BusEvent =
+  | ServerEvent
+  | { kind: "session_ended"; userId: string; sessionId: string }
+  | { kind: "sse_closed"; sessionId: string };
 
 type Listener = (event: BusEvent) => void;
+interface Registration {
+  listener: Listener;
+  /** Registered through {@linkcode KvEventBus.sdk} (a `subscriptions/listen` stream). */
+  sdk: boolean;
+}
 
 interface StoredEvent {
   event: BusEvent;
@@ -51,7 +62,7 @@ export class KvEventBus {
   #kv: Deno.Kv;
   #poller: KvPoller;
   #now: () => number;
-  #listeners = new Set<Listener>();
+  #listeners = new Set<Registration>();
   #unwatch: (() => void) | undefined;
   /** The last sequence number read; undefined until the first poll sets the baseline. */
   #seq: number | undefined;
@@ -70,9 +81,9 @@ export class KvEventBus {
   readonly sdk: ServerEventBus = {
     publish: (event) => this.publish(event),
     subscribe: (listener) =>
-      this.subscribe((event) => {
+      this.#register((event) => {
         if (SDK_KINDS.has(event.kind)) listener(event as ServerEvent);
-      }),
+      }, true),
   };
 
   /** Delivers `event` here at once and to every other instance within a poll interval. */
@@ -84,9 +95,13 @@ export class KvEventBus {
     this.#pending.add(append);
   }
 
-  /** Delivers `event` to this instance's listeners only. */
-  publishLocal(event: BusEvent): void {
-    for (const listener of [...this.#listeners]) {
+  /**
+   * Delivers `event` to this instance's listeners only; with `sdkOnly`, only to the SDK's (the
+   * `subscriptions/listen` streams).
+   */
+  publishLocal(event: BusEvent, options: { sdkOnly?: boolean } = {}): void {
+    for (const { listener, sdk } of [...this.#listeners]) {
+      if (options.sdkOnly && !sdk) continue;
       try {
         listener(event);
       } catch (err) {
@@ -97,7 +112,11 @@ export class KvEventBus {
 
   /** Registers a listener; returns an idempotent unsubscribe function. */
   subscribe(listener: Listener): () => void {
-    const wrapped: Listener = (event) => listener(event);
+    return this.#register(listener, false);
+  }
+
+  #register(listener: Listener, sdk: boolean): () => void {
+    const wrapped: Registration = { listener, sdk };
     this.#listeners.add(wrapped);
     if (!this.#unwatch) {
       this.#subscribedAt = this.#now();
@@ -139,21 +158,20 @@ export class KvEventBus {
     if (this.#seq === undefined || head < this.#seq) {
       // Baseline: only what was published since the listeners subscribed (between subscribing and
       // this first read) is theirs; older events are not replayed.
-      this.#seq = head;
       const recent = await Array.fromAsync(this.#kv.list<StoredEvent>(
         { prefix: keys.busEvents(), end: keys.busEvent(head + 1) },
         { reverse: true, limit: BASELINE_LOOKBACK },
       ));
+      this.#seq = head;
       this.#deliver(recent.reverse(), this.#subscribedAt);
       return;
     }
     if (head === this.#seq) return;
-    const from = this.#seq + 1;
-    this.#seq = head;
     const events = await Array.fromAsync(this.#kv.list<StoredEvent>({
-      start: keys.busEvent(from),
+      start: keys.busEvent(this.#seq + 1),
       end: keys.busEvent(head + 1),
     }));
+    this.#seq = head; // only once read: a failed list is retried on the next poll
     this.#deliver(events, this.#now() - EVENT_TTL_MS);
   }
 

@@ -10,17 +10,22 @@
  */
 import type { AuthInfo, JSONRPCMessage, LegacyHttpHandler } from "@modelcontextprotocol/server";
 
-/** Serves one message; resolves to what goes on the stream (empty for a notification). */
+/**
+ * Serves one message; resolves to what goes on the stream (empty for a notification). `signal` (the
+ * POST's) aborts the handler when the client goes away.
+ */
 export type MessageDispatcher = (
   message: JSONRPCMessage,
   authInfo: AuthInfo,
+  signal?: AbortSignal,
 ) => Promise<JSONRPCMessage[]>;
 
 /** A dispatcher over the legacy leg `legacy`, addressing synthetic requests to `url`. */
 export function createDispatcher(legacy: LegacyHttpHandler, url: string): MessageDispatcher {
-  return async (message, authInfo) => {
+  return async (message, authInfo, signal) => {
     const request = new Request(url, {
       method: "POST",
+      ...(signal ? { signal } : {}),
       headers: {
         "content-type": "application/json",
         accept: "application/json, text/event-stream",

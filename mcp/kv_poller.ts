@@ -34,6 +34,7 @@ export class KvPoller {
   #watched = new Map<string, Watched>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #polling: Promise<void> | undefined;
+  #queue: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(kv: Deno.Kv, options: { intervalMs?: number } = {}) {
@@ -55,7 +56,8 @@ export class KvPoller {
 
   /**
    * Calls `handler` when `key` changes. The first poll after watching reports the key's current entry, so
-   * a handler can take its baseline from it. Returns an idempotent unsubscribe function.
+   * a handler can take its baseline from it. A handler that throws is called again on the next poll,
+   * so handlers must be idempotent. Returns an idempotent unsubscribe function.
    */
   watch(key: Deno.KvKey, handler: DoorbellHandler): () => void {
     const id = JSON.stringify(key);
@@ -78,22 +80,34 @@ export class KvPoller {
     };
   }
 
-  /** Reads every watched key once and runs the handlers of those that changed. */
-  async poll(): Promise<void> {
+  /**
+   * Reads every watched key once and runs the handlers of those that changed. Polls never overlap: a
+   * call made while one runs waits for it first.
+   */
+  poll(): Promise<void> {
+    const run = this.#queue.then(() => this.#pollOnce());
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #pollOnce(): Promise<void> {
     const watched = [...this.#watched.values()];
     if (watched.length === 0) return;
     const entries = await this.#kv.getMany(watched.map((w) => w.key));
     for (const [i, w] of watched.entries()) {
       const entry = entries[i]!;
       if (entry.versionstamp === w.seen) continue;
-      w.seen = entry.versionstamp;
+      let ok = true;
       for (const handler of [...w.handlers]) {
         try {
           await handler(entry);
         } catch (err) {
+          ok = false;
           log("warn", "doorbell handler failed", { key: w.key.join("/"), ...errorFields(err) });
         }
       }
+      // A failed handler is called again on the next poll (the ring is not consumed).
+      if (ok) w.seen = entry.versionstamp;
     }
   }
 

@@ -6,9 +6,9 @@
  * timer. The bearer check reads the grant on every request, so lists are fresh regardless; this is only
  * the push.
  *
- * Cross-instance later: a change made on another instance is already seen, since the poller reads KV.
- * A KV-backed `ServerEventBus` (platform.md §5.6) could replace polling by a doorbell key without
- * changing the {@linkcode GrantWatcher.watch} contract.
+ * Across instances: a change made on another instance (a refresh there, a revoke on `/account`) is
+ * seen like any other, since the poller reads KV; so each instance watches only the grants of the
+ * streams it holds. (Server-wide events travel on the KV bus instead, `bus.ts`.)
  *
  * @module
  */

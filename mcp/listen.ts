@@ -11,13 +11,14 @@ import type { Identity } from "../auth/identity.ts";
 import type { GrantWatcher } from "./list_changed.ts";
 
 /**
- * Wraps `response` (the SDK's listen stream) so the grant is watched while it is open. Other responses
- * are returned unchanged.
+ * Wraps `response` (the SDK's listen stream) so the grant is watched while it is open, and registers
+ * a way to end it in `open` (shutdown ends them all). Other responses are returned unchanged.
  */
 export function watchListen(
   response: Response,
   identity: Identity,
   watcher: GrantWatcher,
+  open: Set<() => void>,
   toolsChanged: () => void,
 ): Response {
   const type = response.headers.get("content-type") ?? "";
@@ -25,14 +26,15 @@ export function watchListen(
   const reader = response.body.getReader();
   let done = false;
   let unwatch = (): void => {};
+  let end = (): void => {};
   const finish = (): void => {
     done = true;
     unwatch();
+    open.delete(end);
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      unwatch = watcher.watch(identity.grantId, identity.permissions, (change) => {
-        if (change.kind === "permissions") return toolsChanged();
+      end = () => {
         finish();
         reader.cancel().catch(() => {});
         try {
@@ -40,6 +42,11 @@ export function watchListen(
         } catch {
           // already closed
         }
+      };
+      open.add(end);
+      unwatch = watcher.watch(identity.grantId, identity.permissions, (change) => {
+        if (change.kind === "permissions") return toolsChanged();
+        end();
       });
     },
     async pull(controller) {

@@ -19,6 +19,7 @@ import {
 import { randomToken } from "../auth/crypto.ts";
 import type { Config } from "../lib/config.ts";
 import { errorFields, log } from "../lib/log.ts";
+import { withTimeout } from "../lib/timeout.ts";
 import { KvEventBus } from "./bus.ts";
 import { announceCatalog, catalogFingerprint } from "./catalog.ts";
 import { createDispatcher, type MessageDispatcher } from "./dispatch.ts";
@@ -44,6 +45,8 @@ export interface McpRuntime {
   readonly sse: SseSessions;
   /** Serves 2026-07-28 requests; rejects 2025-era ones (they never reach it). */
   readonly modern: McpHttpHandler;
+  /** Ends each open 2026-07-28 `subscriptions/listen` stream (see `listen.ts`). */
+  readonly listens: Set<() => void>;
   /** Serves one 2025-era POST with a fresh server (the SDK's stateless legacy leg). */
   readonly legacy: LegacyHttpHandler;
   /** Serves one SSE client message through {@linkcode McpRuntime.legacy}. */
@@ -51,10 +54,10 @@ export interface McpRuntime {
   /** True once shutdown began: new streams are refused with 503. */
   readonly draining: boolean;
   /** Open streams of every kind on this instance. */
-  openStreams(): { sse: number; mcp: number };
+  openStreams(): { sse: number; mcp: number; listen: number };
   /**
-   * Shutdown: refuses new streams, ends open ones with `retry:` (clients reconnect elsewhere), stops
-   * polling and flushes bus events.
+   * Shutdown: refuses new streams, ends open ones (2025 and SSE ones with `retry:`, so clients
+   * reconnect elsewhere), stops polling and flushes bus events. Requests in flight are left to finish.
    */
   close(): Promise<void>;
 }
@@ -101,6 +104,7 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     .then((fingerprint) => announceCatalog(deps.kv, bus, fingerprint))
     .then((changed) => changed && log("info", "tool catalog changed; told every live session"))
     .catch((err) => log("warn", "tool catalog announcement failed", errorFields(err)));
+  const listens = new Set<() => void>();
   let draining = false;
   return {
     config: deps.config,
@@ -111,20 +115,20 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     sessions,
     sse,
     modern,
+    listens,
     legacy,
     dispatch: createDispatcher(legacy, `${deps.config.publicUrl}/mcp`),
     get draining() {
       return draining;
     },
-    openStreams: () => ({ sse: sse.size, mcp: sessions.streams }),
+    openStreams: () => ({ sse: sse.size, mcp: sessions.streams, listen: listens.size }),
     async close() {
       draining = true;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([announced, new Promise((r) => (timer = setTimeout(r, 1000)))]);
-      clearTimeout(timer);
+      await withTimeout(announced, 1000).catch(() => {});
       sessions.closeAll(SHUTDOWN_RETRY_MS);
       await sse.closeAll(SHUTDOWN_RETRY_MS);
-      await modern.close();
+      // 2026-07-28 requests in flight finish normally (closing the SDK handler would fail them).
+      for (const end of [...listens]) end();
       await poller.close();
       await bus.flush();
     },

@@ -54,6 +54,8 @@ interface CacheEntry {
   record: SessionRecord;
   checkedAt: number;
   persistedSeenAt: number;
+  /** The record's versionstamp as last read or written here (null: unknown). */
+  versionstamp: string | null;
   stream?: SseStream;
   unwatch?: () => void;
 }
@@ -115,8 +117,10 @@ export class SessionStore {
       createdAt: now,
       lastSeenAt: now,
     };
-    await this.#persist(record);
-    this.#cache.set(record.id, { record, checkedAt: now, persistedSeenAt: now });
+    const { versionstamp } = await this.#kv.set(keys.mcpSession(record.userId, record.id), record, {
+      expireIn: this.#idleMs + EXPIRY_SLACK_MS,
+    });
+    this.#cache.set(record.id, { record, checkedAt: now, persistedSeenAt: now, versionstamp });
     return record;
   }
 
@@ -138,9 +142,10 @@ export class SessionStore {
       }
       const seen = Math.max(stored.value.lastSeenAt, entry?.record.lastSeenAt ?? 0);
       const record = { ...stored.value, lastSeenAt: seen };
+      const versionstamp = stored.versionstamp;
       entry = entry
-        ? Object.assign(entry, { record, checkedAt: now })
-        : { record, checkedAt: now, persistedSeenAt: stored.value.lastSeenAt };
+        ? Object.assign(entry, { record, checkedAt: now, versionstamp })
+        : { record, checkedAt: now, persistedSeenAt: stored.value.lastSeenAt, versionstamp };
       this.#cache.set(id, entry);
     }
     const { record } = entry;
@@ -149,8 +154,7 @@ export class SessionStore {
       await this.end(record);
       return null;
     }
-    await this.#touch(entry, now);
-    return record;
+    return (await this.#touch(entry, now)) ? record : null;
   }
 
   /** Ends a session: closes its stream and deletes the record. Idempotent. */
@@ -170,7 +174,7 @@ export class SessionStore {
    */
   openStream(record: SessionRecord, keepAliveMs?: number): SseStream {
     const entry = this.#cache.get(record.id) ??
-      { record, checkedAt: this.#now(), persistedSeenAt: record.lastSeenAt };
+      { record, checkedAt: this.#now(), persistedSeenAt: record.lastSeenAt, versionstamp: null };
     this.#cache.set(record.id, entry);
     entry.stream?.close();
     const stream: SseStream = createSseStream({
@@ -233,17 +237,32 @@ export class SessionStore {
     return !open && now - entry.record.lastSeenAt >= this.#idleMs;
   }
 
-  async #touch(entry: CacheEntry, now: number): Promise<void> {
+  /**
+   * Marks the session used, writing `lastSeenAt` back now and then. The write checks the versionstamp,
+   * so a session ended on another instance is never brought back: resolves to false when it is gone.
+   */
+  async #touch(entry: CacheEntry, now: number): Promise<boolean> {
     entry.record.lastSeenAt = now;
-    if (now - entry.persistedSeenAt < Math.min(TOUCH_MS, this.#idleMs / 4)) return;
+    if (now - entry.persistedSeenAt < Math.min(TOUCH_MS, this.#idleMs / 4)) return true;
     entry.persistedSeenAt = now;
-    await this.#persist(entry.record);
-  }
-
-  async #persist(record: SessionRecord): Promise<void> {
-    await this.#kv.set(keys.mcpSession(record.userId, record.id), record, {
-      expireIn: this.#idleMs + EXPIRY_SLACK_MS,
-    });
+    const key = keys.mcpSession(entry.record.userId, entry.record.id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await this.#kv.atomic()
+        .check({ key, versionstamp: entry.versionstamp })
+        .set(key, entry.record, { expireIn: this.#idleMs + EXPIRY_SLACK_MS })
+        .commit();
+      if (result.ok) {
+        entry.versionstamp = result.versionstamp;
+        return true;
+      }
+      const current = await this.#kv.get<SessionRecord>(key);
+      if (!current.value) {
+        this.#drop(entry.record.id);
+        return false;
+      }
+      entry.versionstamp = current.versionstamp;
+    }
+    return true; // others keep touching it: it is alive
   }
 
   #drop(id: string): void {

@@ -5,10 +5,12 @@
  *
  * The sender writes the messages as one outbox entry (split into 60 KiB chunks, since KV values are
  * limited to 64 KiB and an image result is larger) and rewrites the holder's doorbell in the same
- * atomic. The holder lists its outbox, writes each entry to its stream and deletes it, or marks it
- * `gone` when the stream has ended. The sender waits for that: deleted means delivered; `gone`, or no
- * answer within `timeoutMs` (the holder died without cleaning up), means the session is gone, and the
- * client gets a clean 404 instead of a reply that never comes.
+ * atomic. The holder lists its outbox and, for each entry whose stream is open here, claims it (an
+ * atomic delete that checks the entry is unchanged) and only then writes it to the stream; for an entry
+ * whose stream has ended it marks it `gone`. The sender waits for that: deleted means delivered;
+ * `gone`, or no answer within `timeoutMs`, means not delivered: the sender withdraws the entry with the
+ * same check, so exactly one of "claimed and written" and "withdrawn" happens. The client then gets a
+ * clean 404 instead of a reply that never comes.
  *
  * @module
  */
@@ -24,14 +26,21 @@ const CHUNK_BYTES = 60_000;
 const CHUNKS_PER_WRITE = 10;
 /** KV keeps an undelivered entry this long (garbage collection only; the sender decides sooner). */
 const ENTRY_TTL_MS = 60_000;
+/** KV keeps a doorbell this long after its last ring (instances get new ids on every start). */
+const DOORBELL_TTL_MS = 24 * 60 * 60 * 1000;
 /** Default wait for the holder to take a delivery. */
 export const DELIVERY_TIMEOUT_MS = 5000;
 
 /** What happened to a delivery. */
 export type DeliveryOutcome = "delivered" | "gone" | "timeout";
 
-/** Writes `messages` to the local stream of `sessionId`; false when there is no such open stream. */
-export type LocalDelivery = (sessionId: string, messages: JSONRPCMessage[]) => boolean;
+/** The streams of the instance a relay drains for. */
+export interface LocalStreams {
+  /** Whether the stream of `sessionId` is open here. */
+  isOpen(sessionId: string): boolean;
+  /** Writes `messages` to the stream of `sessionId`; false when it is not open (any more). */
+  write(sessionId: string, messages: JSONRPCMessage[]): boolean;
+}
 
 interface OutboxEntry {
   sessionId: string;
@@ -48,7 +57,7 @@ export class SseRelay {
   readonly instanceId: string;
   #kv: Deno.Kv;
   #poller: KvPoller;
-  #deliver: LocalDelivery;
+  #streams: LocalStreams;
   #timeoutMs: number;
   #waitMs: number;
   #unwatch: (() => void) | undefined;
@@ -57,13 +66,13 @@ export class SseRelay {
     kv: Deno.Kv,
     poller: KvPoller,
     instanceId: string,
-    deliver: LocalDelivery,
+    streams: LocalStreams,
     options: { timeoutMs?: number } = {},
   ) {
     this.#kv = kv;
     this.#poller = poller;
     this.instanceId = instanceId;
-    this.#deliver = deliver;
+    this.#streams = streams;
     this.#timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
     this.#waitMs = Math.max(10, Math.min(50, poller.intervalMs / 2));
   }
@@ -120,7 +129,7 @@ export class SseRelay {
       () =>
         this.#kv.atomic()
           .set(key, entry, { expireIn: ENTRY_TTL_MS })
-          .set(keys.doorbell(instanceId), { rungAt: Date.now() }),
+          .set(keys.doorbell(instanceId), { rungAt: Date.now() }, { expireIn: DOORBELL_TTL_MS }),
       "write an outbox entry",
     );
     return await this.#awaitOutcome(instanceId, entryId);
@@ -132,16 +141,20 @@ export class SseRelay {
     for await (const entry of iter) {
       if (entry.value.status !== "pending") continue;
       const entryId = String(entry.key.at(-1));
-      const messages = await this.#read(entryId, entry.value);
-      const delivered = messages !== null && this.#deliver(entry.value.sessionId, messages);
-      const { data: _data, ...rest } = entry.value;
-      const gone: OutboxEntry = { ...rest, status: "gone", chunks: 0 };
-      await retryLocked(() => {
-        const op = this.#withoutChunks(this.#kv.atomic().check(entry), entryId, entry.value);
-        return (delivered
-          ? op.delete(entry.key)
-          : op.set(entry.key, gone, { expireIn: ENTRY_TTL_MS })).commit();
-      });
+      const { sessionId } = entry.value;
+      const messages = this.#streams.isOpen(sessionId)
+        ? await this.#read(entryId, entry.value)
+        : null;
+      const claim = () => this.#withoutChunks(this.#kv.atomic().check(entry), entryId, entry.value);
+      if (messages === null) {
+        const { data: _data, ...rest } = entry.value;
+        const gone: OutboxEntry = { ...rest, status: "gone", chunks: 0 };
+        await retryLocked(() => claim().set(entry.key, gone, { expireIn: ENTRY_TTL_MS }).commit());
+        continue;
+      }
+      // Claim first, write second: a sender that withdrew the entry in the meantime wins.
+      const claimed = await retryLocked(() => claim().delete(entry.key).commit());
+      if (claimed.ok) this.#streams.write(sessionId, messages);
     }
   }
 

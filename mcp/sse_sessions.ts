@@ -8,7 +8,14 @@
  * A POST is accepted only from the user, client and grant that opened the stream; anything else is "not
  * found". While a stream is open its grant is watched: a permission change sends
  * `notifications/tools/list_changed`, a revocation ends the stream. `tools_list_changed` events on the
- * cross-instance bus reach every stream too.
+ * cross-instance bus reach every stream too. When a delivery to another instance fails, the record is
+ * deleted and `sse_closed` is published, so a holder that was only slow ends the stream too (its client
+ * reconnects) rather than keeping a stream no other instance can reach.
+ *
+ * Known limits: the POST is answered (202) once its reply is on the stream, so it stays open for the
+ * length of the tool call; progress notifications arrive with the result, not before; and
+ * `notifications/cancelled` reaches a fresh server that does not know the request (a client that
+ * disconnects the POST does abort the call).
  *
  * @see 2024-11-05 basic/transports.mdx §HTTP with SSE; mcp-spec.md §3 "Legacy SSE ... owner check"
  * @module
@@ -25,8 +32,12 @@ import { TOOLS_LIST_CHANGED } from "./sessions.ts";
 import { SseRelay } from "./sse_relay.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
 
-/** KV keeps a record this long at most (garbage collection for instances that died holding streams). */
+/** KV keeps a record this long unless refreshed (garbage collection after instances that died). */
 const RECORD_TTL_MS = 24 * 60 * 60 * 1000;
+/** An open stream's record is rewritten (its TTL renewed) at most this often, on a keep-alive. */
+const RECORD_REFRESH_MS = 60 * 60 * 1000;
+/** Clients of a stream ended because it was unreachable are told to reconnect after this long. */
+const RECONNECT_MS = 1000;
 
 /** An SSE session as stored in KV. */
 export interface SseRecord {
@@ -43,6 +54,7 @@ interface LocalStream {
   record: SseRecord;
   stream: SseStream;
   unwatch: () => void;
+  refreshedAt: number;
 }
 
 /** What {@linkcode SseSessions} needs. */
@@ -74,7 +86,10 @@ export class SseSessions {
       deps.kv,
       deps.poller,
       deps.instanceId,
-      (id, messages) => this.#writeLocal(id, messages),
+      {
+        isOpen: (id) => this.#local.get(id)?.stream.closed === false,
+        write: (id, messages) => this.#writeLocal(id, messages),
+      },
       deps.deliveryTimeoutMs === undefined ? {} : { timeoutMs: deps.deliveryTimeoutMs },
     );
   }
@@ -98,18 +113,17 @@ export class SseSessions {
       instanceId: this.#deps.instanceId,
       createdAt: now,
     };
-    await this.#deps.kv.set(keys.sseSession(record.userId, record.id), record, {
-      expireIn: RECORD_TTL_MS,
-    });
+    await this.#persist(record);
     const stream = createSseStream({
       ...(this.#deps.keepAliveMs === undefined ? {} : { keepAliveMs: this.#deps.keepAliveMs }),
       onClose: () => this.#ended(record),
+      onKeepAlive: () => this.#refresh(record.id),
     });
     const unwatch = this.#deps.watcher.watch(record.grantId, identity.permissions, (change) => {
       if (change.kind === "revoked") stream.close();
       else stream.send("message", TOOLS_LIST_CHANGED);
     });
-    this.#local.set(record.id, { record, stream, unwatch });
+    this.#local.set(record.id, { record, stream, unwatch, refreshedAt: now });
     this.#sync();
     stream.send("endpoint", `${endpoint}?sessionId=${encodeURIComponent(record.id)}`);
     return stream;
@@ -145,6 +159,7 @@ export class SseSessions {
     if (outcome === "delivered") return true;
     log("info", "SSE stream unreachable", { instance: record.instanceId, outcome });
     await this.#deps.kv.delete(keys.sseSession(record.userId, record.id));
+    this.#deps.bus.publish({ kind: "sse_closed", sessionId: record.id });
     return false;
   }
 
@@ -158,6 +173,23 @@ export class SseSessions {
       stream.close();
     }
     await Promise.all([...this.#cleanups]);
+  }
+
+  async #persist(record: SseRecord): Promise<void> {
+    await this.#deps.kv.set(keys.sseSession(record.userId, record.id), record, {
+      expireIn: RECORD_TTL_MS,
+    });
+  }
+
+  /** Renews the record of an open stream (on a keep-alive, at most hourly). */
+  #refresh(id: string): void {
+    const local = this.#local.get(id);
+    const now = (this.#deps.now ?? Date.now)();
+    if (!local || now - local.refreshedAt < RECORD_REFRESH_MS) return;
+    local.refreshedAt = now;
+    this.#persist(local.record).catch((err) =>
+      log("warn", "SSE record refresh failed", errorFields(err))
+    );
   }
 
   #writeLocal(id: string, messages: JSONRPCMessage[]): boolean {
@@ -184,6 +216,11 @@ export class SseSessions {
     this.#relay.setListening(open);
     if (open && !this.#unsubscribe) {
       this.#unsubscribe = this.#deps.bus.subscribe((event) => {
+        if (event.kind === "sse_closed") {
+          const stream = this.#local.get(event.sessionId)?.stream;
+          stream?.retry(RECONNECT_MS);
+          stream?.close();
+        }
         if (event.kind !== "tools_list_changed") return;
         for (const { stream } of this.#local.values()) stream.send("message", TOOLS_LIST_CHANGED);
       });

@@ -16,6 +16,7 @@ import type { Config } from "../lib/config.ts";
 import { OAuthError, PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { requestLog } from "../lib/request_log.ts";
+import { withTimeout } from "../lib/timeout.ts";
 import { AuditLog } from "../audit/store.ts";
 import { createWorkOSAuditSink } from "../audit/workos_sink.ts";
 import type { ToolCallRecord } from "../mcp/tool.ts";
@@ -139,9 +140,7 @@ export function createApp(deps: AppDeps): Service {
     mcp,
     async close() {
       await mcp.close();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([audit.flush(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
-      clearTimeout(timer);
+      await withTimeout(audit.flush(), 2000).catch(() => {});
       audit.close();
     },
   };

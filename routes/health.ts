@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import { keys } from "../lib/kv_keys.ts";
 import { errorFields } from "../lib/log.ts";
+import { withTimeout } from "../lib/timeout.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { SERVER_INFO } from "../mcp/server.ts";
 
@@ -54,22 +55,11 @@ export function healthRoutes(options: HealthOptions): Hono {
 
 async function probe(kv: Deno.Kv): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
   const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([
-      kv.get(keys.healthProbe()),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer in ${KV_TIMEOUT_MS} ms`)),
-          KV_TIMEOUT_MS,
-        );
-      }),
-    ]);
+    await withTimeout(kv.get(keys.healthProbe()), KV_TIMEOUT_MS);
     return { ok: true, latencyMs: elapsed(started) };
   } catch (err) {
     return { ok: false, latencyMs: elapsed(started), error: String(errorFields(err).error) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -66,7 +66,7 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     if ("error" in read) return read.error;
     const { body } = read;
     const identity = c.var.identity;
-    const authInfo = authInfoFor(identity, bearerToken(c));
+    const authInfo = authInfoFor(identity, c.var.accessToken);
     const refusedHook = reportRefusal(mcp.services, identity);
 
     if (!(await isLegacyRequest(c.req.raw, body))) {
@@ -83,7 +83,8 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
         res,
         identity,
         mcp.watcher,
-        () => mcp.bus.publishLocal({ kind: "tools_list_changed" }),
+        mcp.listens,
+        () => mcp.bus.publishLocal({ kind: "tools_list_changed" }, { sdkOnly: true }),
       );
     }
 
@@ -113,6 +114,7 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     if (mcp.draining) return shuttingDown();
     const session = await requireSession(c, mcp);
     if (session instanceof Response) return session;
+    if (mcp.draining) return shuttingDown(); // shutdown began while we read KV
     const stream = mcp.sessions.openStream(session);
     return new Response(stream.body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id } });
   });
@@ -172,9 +174,4 @@ function withSession(res: Response, sessionId: string | undefined): Response {
   const copy = new Response(res.body, res);
   copy.headers.set(SESSION_HEADER, sessionId);
   return copy;
-}
-
-/** The bearer token the middleware already verified. */
-function bearerToken(c: Context<Env>): string {
-  return (c.req.header("authorization") ?? "").trim().replace(/^Bearer\s+/i, "");
 }

@@ -50,6 +50,10 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
   app.get("/sse", async (c) => {
     if (mcp.draining) return shuttingDown();
     const stream = await mcp.sse.open(c.var.identity, MESSAGES_PATH);
+    if (mcp.draining) { // shutdown began while the record was written
+      stream.close();
+      return shuttingDown();
+    }
     return new Response(stream.body, { headers: SSE_HEADERS });
   });
   app.all(
@@ -90,10 +94,9 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       );
     }
     const refused = forbiddenCallReply(message, identity, reportRefusal(mcp.services, identity));
-    const authorization = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
     const output = refused
       ? [refused]
-      : await mcp.dispatch(message, authInfoFor(identity, authorization));
+      : await mcp.dispatch(message, authInfoFor(identity, c.var.accessToken), c.req.raw.signal);
     const delivered = await mcp.sse.deliver(session, output);
     return delivered ? new Response(null, { status: 202 }) : notFound();
   });

@@ -146,3 +146,14 @@ Deno.test("SessionStore: closeAll(retryMs) tells the stream's client when to rec
   assertEquals(await new Response(stream.body).text(), "retry: 1000\n\n");
   assertEquals((await t.b.store.find(IDENTITY, record.id))?.id, record.id, "goes on elsewhere");
 });
+
+Deno.test("SessionStore never brings back a session ended elsewhere when it writes lastSeenAt", async () => {
+  using t = await setup(60_000);
+  const record = await t.store.create(IDENTITY, INIT);
+  t.clock.now += 14_000;
+  assertEquals((await t.store.find(IDENTITY, record.id))?.id, record.id); // re-read; no write yet
+  await t.kv.delete(keys.mcpSession(IDENTITY.userId, record.id)); // a DELETE on another instance
+  t.clock.now += 1_500; // the cache is still trusted, and lastSeenAt is due to be written
+  assertEquals(await t.store.find(IDENTITY, record.id), null);
+  assertEquals((await t.kv.get(keys.mcpSession(IDENTITY.userId, record.id))).value, null);
+});

@@ -12,14 +12,19 @@ async function relays(options: { holderListens?: boolean; timeoutMs?: number } =
   const kv = await sharedKv();
   const received: { sessionId: string; messages: JSONRPCMessage[] }[] = [];
   const holderPoller = new KvPoller(kv.a, { intervalMs: 20 });
-  const holder = new SseRelay(kv.a, holderPoller, "h", (sessionId, messages) => {
-    if (sessionId !== "s1") return false;
-    received.push({ sessionId, messages });
-    return true;
+  const holder = new SseRelay(kv.a, holderPoller, "h", {
+    isOpen: (sessionId) => sessionId === "s1",
+    write: (sessionId, messages) => {
+      received.push({ sessionId, messages });
+      return true;
+    },
   });
   if (options.holderListens ?? true) holder.setListening(true);
   const senderPoller = new KvPoller(kv.b, { intervalMs: 20 });
-  const sender = new SseRelay(kv.b, senderPoller, "x", () => false, {
+  const sender = new SseRelay(kv.b, senderPoller, "x", {
+    isOpen: () => false,
+    write: () => false,
+  }, {
     timeoutMs: options.timeoutMs ?? 5000,
   });
   return {

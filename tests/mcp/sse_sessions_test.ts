@@ -133,3 +133,12 @@ Deno.test("SseSessions: tools_list_changed on the bus reaches a stream on anothe
     'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}',
   );
 });
+
+Deno.test("SseSessions: sse_closed from another instance ends the stream with retry:, so its client reconnects", async () => {
+  await using t = await setup();
+  const { events, id } = await openOn(t.a.sse);
+  await t.a.poller.poll(); // a's bus baseline
+  t.b.bus.publish({ kind: "sse_closed", sessionId: id });
+  assertEquals(await events.rest(), "retry: 1000\n\n");
+  assertEquals(t.a.sse.size, 0);
+});

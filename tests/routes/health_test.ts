@@ -17,7 +17,7 @@ Deno.test("GET /healthz answers 200 with the instance, version, uptime and a KV 
   assertMatch(body.version, /^\d+\.\d+\.\d+$/);
   assertEquals(body.instance, server.service.mcp.instanceId);
   assertEquals(typeof body.uptimeSeconds, "number");
-  assertEquals(body.streams, { sse: 0, mcp: 0 });
+  assertEquals(body.streams, { sse: 0, mcp: 0, listen: 0 });
 });
 
 Deno.test("GET /healthz answers 503 kv_unavailable when KV does not answer", async () => {
