@@ -6,6 +6,10 @@
  * streams are held by instances of the previous deployment re-list (their next request reaches the new
  * one). The atomic check makes one instance of a new deployment announce, not all of them.
  *
+ * Limit: two versions starting instances against one database at the same time (a long rolling
+ * deploy) would each announce on their cold starts; clients then re-list once more than needed.
+ * On Deno Deploy, previews and branches have databases of their own, so only production shares one.
+ *
  * @module
  */
 import { z } from "zod";

@@ -165,8 +165,9 @@ export class SessionStore {
   }
 
   /**
-   * Opens the session's standalone event stream (`GET /mcp`), replacing an earlier one so each message
-   * goes to exactly one stream. The stream receives `tools/list_changed` when the grant's permissions
+   * Opens the session's standalone event stream (`GET /mcp`), replacing an earlier one on this instance
+   * so each message goes to exactly one stream. (A second `GET` on another instance does not replace
+   * one held here: both get `list_changed`, which is harmless; clients open one stream at a time.) The stream receives `tools/list_changed` when the grant's permissions
    * differ from those the session last saw (so a change between `initialize` and this `GET` is not
    * missed), and the session ends when the grant is revoked.
    *
