@@ -11,6 +11,7 @@ import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
 import { createApp, type Service } from "../routes/app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { retryOnLock } from "./kv_retry.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -105,9 +106,9 @@ export async function openKv(config: Pick<Config, "kvPath">): Promise<Deno.Kv> {
       );
     }
   }
-  if (config.kvPath !== ":memory:") {
-    const dir = config.kvPath.replace(/[^/\\]*$/, "");
-    if (dir) await Deno.mkdir(dir, { recursive: true });
-  }
-  return await Deno.openKv(config.kvPath);
+  if (config.kvPath === ":memory:") return await Deno.openKv(config.kvPath);
+  const dir = config.kvPath.replace(/[^/\\]*$/, "");
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  // A local file may be shared by several processes: retry commits that find it locked.
+  return retryOnLock(await Deno.openKv(config.kvPath));
 }

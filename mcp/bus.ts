@@ -15,7 +15,6 @@
  */
 import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
 import { keys } from "../lib/kv_keys.ts";
-import { retryLocked } from "../lib/kv_retry.ts";
 import { errorFields, log } from "../lib/log.ts";
 import type { KvPoller } from "./kv_poller.ts";
 
@@ -141,13 +140,11 @@ export class KvEventBus {
       const seq = (head.value?.seq ?? 0) + 1;
       const publishedAt = this.#now();
       const stored: StoredEvent = { event, origin: this.origin, publishedAt };
-      const result = await retryLocked(() =>
-        this.#kv.atomic()
-          .check(head)
-          .set(keys.busHead(), { seq })
-          .set(keys.busEvent(seq), stored, { expireIn: EVENT_TTL_MS })
-          .commit()
-      );
+      const result = await this.#kv.atomic()
+        .check(head)
+        .set(keys.busHead(), { seq })
+        .set(keys.busEvent(seq), stored, { expireIn: EVENT_TTL_MS })
+        .commit();
       if (result.ok) return;
     }
     throw new Error(`Cannot publish ${event.kind}: the bus head kept changing`);

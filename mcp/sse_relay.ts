@@ -17,7 +17,6 @@
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { randomToken } from "../auth/crypto.ts";
 import { keys } from "../lib/kv_keys.ts";
-import { retryLocked } from "../lib/kv_retry.ts";
 import type { KvPoller } from "./kv_poller.ts";
 
 /** Bytes per chunk: below the 64 KiB value limit with room for the key and framing. */
@@ -105,17 +104,15 @@ export class SseRelay {
     const bytes = new TextEncoder().encode(JSON.stringify(messages));
     const chunks = bytes.length <= CHUNK_BYTES ? 0 : Math.ceil(bytes.length / CHUNK_BYTES);
     for (let first = 0; first < chunks; first += CHUNKS_PER_WRITE) {
-      await commit(() => {
-        const op = this.#kv.atomic();
-        for (let i = first; i < Math.min(chunks, first + CHUNKS_PER_WRITE); i++) {
-          op.set(
-            keys.sseChunk(instanceId, entryId, i),
-            bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
-            { expireIn: ENTRY_TTL_MS },
-          );
-        }
-        return op;
-      }, "write an outbox chunk");
+      const op = this.#kv.atomic();
+      for (let i = first; i < Math.min(chunks, first + CHUNKS_PER_WRITE); i++) {
+        op.set(
+          keys.sseChunk(instanceId, entryId, i),
+          bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+          { expireIn: ENTRY_TTL_MS },
+        );
+      }
+      await commit(op, "write an outbox chunk");
     }
     const entry: OutboxEntry = {
       sessionId,
@@ -126,10 +123,9 @@ export class SseRelay {
     };
     const key = keys.sseOutbox(instanceId, entryId);
     await commit(
-      () =>
-        this.#kv.atomic()
-          .set(key, entry, { expireIn: ENTRY_TTL_MS })
-          .set(keys.doorbell(instanceId), { rungAt: Date.now() }, { expireIn: DOORBELL_TTL_MS }),
+      this.#kv.atomic()
+        .set(key, entry, { expireIn: ENTRY_TTL_MS })
+        .set(keys.doorbell(instanceId), { rungAt: Date.now() }, { expireIn: DOORBELL_TTL_MS }),
       "write an outbox entry",
     );
     return await this.#awaitOutcome(instanceId, entryId);
@@ -149,11 +145,11 @@ export class SseRelay {
       if (messages === null) {
         const { data: _data, ...rest } = entry.value;
         const gone: OutboxEntry = { ...rest, status: "gone", chunks: 0 };
-        await retryLocked(() => claim().set(entry.key, gone, { expireIn: ENTRY_TTL_MS }).commit());
+        await claim().set(entry.key, gone, { expireIn: ENTRY_TTL_MS }).commit();
         continue;
       }
       // Claim first, write second: a sender that withdrew the entry in the meantime wins.
-      const claimed = await retryLocked(() => claim().delete(entry.key).commit());
+      const claimed = await claim().delete(entry.key).commit();
       if (claimed.ok) this.#streams.write(sessionId, messages);
     }
   }
@@ -197,15 +193,17 @@ export class SseRelay {
       const entry = await this.#kv.get<OutboxEntry>(key);
       if (!entry.value) return "delivered";
       if (entry.value.status === "gone") {
-        await retryLocked(() => this.#kv.atomic().check(entry).delete(key).commit());
+        await this.#kv.atomic().check(entry).delete(key).commit();
         return "gone";
       }
       if (Date.now() >= deadline) {
         // Withdraw the entry; if the holder took it at the last moment, the check fails: look again.
-        const withdrawn = await retryLocked(() =>
-          this.#withoutChunks(this.#kv.atomic().check(entry), entryId, entry.value, instanceId)
-            .delete(key).commit()
-        );
+        const withdrawn = await this.#withoutChunks(
+          this.#kv.atomic().check(entry),
+          entryId,
+          entry.value,
+          instanceId,
+        ).delete(key).commit();
         if (withdrawn.ok) return "timeout";
         continue;
       }
@@ -214,7 +212,7 @@ export class SseRelay {
   }
 }
 
-async function commit(build: () => Deno.AtomicOperation, what: string): Promise<void> {
-  const result = await retryLocked(() => build().commit());
+async function commit(op: Deno.AtomicOperation, what: string): Promise<void> {
+  const result = await op.commit();
   if (!result.ok) throw new Error(`Cannot ${what}: the KV commit failed`);
 }

@@ -5,14 +5,17 @@
  * @module
  */
 
+import { retryOnLock } from "../../lib/kv_retry.ts";
+
 /** Two handles on a fresh KV file; dispose to close both and delete the file. */
 export async function sharedKv(): Promise<
   { a: Deno.Kv; b: Deno.Kv; path: string } & AsyncDisposable
 > {
   const dir = await Deno.makeTempDir({ prefix: "kv-shared-" });
   const path = `${dir}/kv.sqlite3`;
-  const a = await Deno.openKv(path);
-  const b = await Deno.openKv(path);
+  // As `openKv()` does for a local file: commits that find it locked are retried.
+  const a = retryOnLock(await Deno.openKv(path));
+  const b = retryOnLock(await Deno.openKv(path));
   return {
     a,
     b,
