@@ -4,6 +4,7 @@ import { keys } from "../../lib/kv_keys.ts";
 import { KvPoller } from "../../mcp/kv_poller.ts";
 import { SseRelay } from "../../mcp/sse_relay.ts";
 import { sharedKv } from "../helpers/kv.ts";
+import { waitFor } from "../helpers/mcp_clients.ts";
 
 const MESSAGE: JSONRPCMessage = { jsonrpc: "2.0", id: 7, result: { content: [] } };
 
@@ -51,6 +52,8 @@ async function outboxSize(kv: Deno.Kv, instance: string): Promise<number> {
 Deno.test("SseRelay.send() delivers to the holder's stream through KV and resolves delivered", async () => {
   await using t = await relays();
   assertEquals(await t.sender.send("h", "s1", [MESSAGE]), "delivered");
+  // "delivered" means claimed; the holder writes right after its claim commits.
+  await waitFor(() => t.received.length === 1);
   assertEquals(t.received, [{ sessionId: "s1", messages: [MESSAGE] }]);
   assertEquals(await outboxSize(t.kv.a, "h"), 0, "the outbox is empty again");
 });
@@ -64,7 +67,7 @@ Deno.test("SseRelay carries a 1 MB result in 60 KB chunks, intact", async () => 
     result: { content: [{ type: "image", data, mimeType: "image/png" }] },
   };
   assertEquals(await t.sender.send("h", "s1", [MESSAGE, big]), "delivered");
-  assertEquals(t.received.length, 1);
+  await waitFor(() => t.received.length === 1);
   assertEquals(t.received[0]!.messages, [MESSAGE, big]);
   assertEquals(await outboxSize(t.kv.a, "h"), 0, "chunks are deleted");
 });
@@ -96,6 +99,7 @@ Deno.test("SseRelay delivers concurrent sends to one stream, each once", async (
     ids.map((id) => t.sender.send("h", "s1", [{ jsonrpc: "2.0", id, result: {} }])),
   );
   assertEquals(outcomes, ["delivered", "delivered", "delivered"]);
+  await waitFor(() => t.received.length === 3);
   const got = t.received.flatMap((r) => r.messages.map((m) => (m as { id: number }).id));
   assertEquals(got.toSorted(), ids);
   assert(t.received.every((r) => r.sessionId === "s1"));
