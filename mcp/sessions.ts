@@ -12,10 +12,11 @@
  * `notifications/tools/list_changed`; when the grant is revoked the session ends.
  *
  * Across instances: any instance serves any session from its KV record (a cache miss costs one read).
- * Ending a session publishes `session_ended` on the bus, so the instance holding its `GET` stream closes
- * it; a `tools_list_changed` bus event reaches every open stream. Another instance's cache may trust
- * an ended session for at most {@linkcode CACHE_MS} when it holds no stream of it (the user binding
- * is still checked on every request).
+ * Ending a session publishes `session_ended` on the bus; every instance that has it cached drops it
+ * (closing its `GET` stream) within a poll interval (KV_POLL_MS), and at the latest when its cache
+ * entry is {@linkcode CACHE_MS} old. Within that window another instance may still serve the ended
+ * session to the same user, client and grant (never to anyone else). A `tools_list_changed` bus event
+ * reaches every open stream.
  *
  * @see 2025-11-25 basic/transports.mdx §Session Management; SBP §Session Hijacking (mcp-spec.md §3)
  * @module
@@ -121,6 +122,7 @@ export class SessionStore {
       expireIn: this.#idleMs + EXPIRY_SLACK_MS,
     });
     this.#cache.set(record.id, { record, checkedAt: now, persistedSeenAt: now, versionstamp });
+    this.#listen();
     return record;
   }
 
@@ -147,6 +149,7 @@ export class SessionStore {
         ? Object.assign(entry, { record, checkedAt: now, versionstamp })
         : { record, checkedAt: now, persistedSeenAt: stored.value.lastSeenAt, versionstamp };
       this.#cache.set(id, entry);
+      this.#listen();
     }
     const { record } = entry;
     if (record.clientId !== identity.clientId || record.grantId !== identity.grantId) return null;
@@ -177,6 +180,7 @@ export class SessionStore {
     const entry = this.#cache.get(record.id) ??
       { record, checkedAt: this.#now(), persistedSeenAt: record.lastSeenAt, versionstamp: null };
     this.#cache.set(record.id, entry);
+    this.#listen();
     entry.stream?.close();
     const stream: SseStream = createSseStream({
       ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
@@ -186,14 +190,14 @@ export class SessionStore {
         );
       },
       onClose: () => {
-        this.#streamCount(-1);
+        this.#streams--;
         if (entry.stream !== stream) return;
         entry.unwatch?.();
         delete entry.stream;
         delete entry.unwatch;
       },
     });
-    this.#streamCount(+1);
+    this.#streams++;
     entry.stream = stream;
     entry.unwatch = this.#watcher.watch(record.grantId, entry.record.permissions, (change) => {
       if (change.kind === "permissions") {
@@ -217,17 +221,19 @@ export class SessionStore {
     }
   }
 
-  /** Counts open streams; listens on the bus exactly while there are some. */
-  #streamCount(delta: number): void {
-    this.#streams += delta;
+  /**
+   * Listens on the bus exactly while sessions are cached here: `session_ended` evicts them (and closes
+   * their streams) within a poll interval; `tools_list_changed` reaches the open streams.
+   */
+  #listen(): void {
     if (!this.#bus) return;
-    if (this.#streams > 0 && !this.#unsubscribe) {
+    if (this.#cache.size > 0 && !this.#unsubscribe) {
       this.#unsubscribe = this.#bus.subscribe((event) => {
         if (event.kind === "session_ended") this.#drop(event.sessionId);
         if (event.kind !== "tools_list_changed") return;
         for (const entry of this.#cache.values()) entry.stream?.send("message", TOOLS_LIST_CHANGED);
       });
-    } else if (this.#streams === 0 && this.#unsubscribe) {
+    } else if (this.#cache.size === 0 && this.#unsubscribe) {
       this.#unsubscribe();
       this.#unsubscribe = undefined;
     }
@@ -270,6 +276,7 @@ export class SessionStore {
     const entry = this.#cache.get(id);
     if (!entry) return;
     this.#cache.delete(id);
+    this.#listen();
     entry.unwatch?.();
     entry.stream?.close();
   }

@@ -8,7 +8,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/
 import { KvEventBus } from "../../mcp/bus.ts";
 import { KvPoller } from "../../mcp/kv_poller.ts";
 import { type Cluster, startCluster } from "../helpers/cluster.ts";
-import { waitFor, whoami } from "../helpers/mcp_clients.ts";
+import { postMcp, waitFor, whoami } from "../helpers/mcp_clients.ts";
 import { sdkSignIn, signIn, type TestOAuthProvider } from "../helpers/oauth.ts";
 import {
   Client,
