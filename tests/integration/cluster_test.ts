@@ -89,7 +89,48 @@ Deno.test("cluster: v1 Streamable HTTP, v1 SSE and v2 2026-07-28 clients work ac
         assert(mcp.statuses.every((s) => s < 500), `statuses: ${mcp.statuses}`);
         const signInRequests = cluster.proxy.log.slice(from).filter((e) => e.path !== "/mcp");
         assertEquals(new Set(signInRequests.map((e) => e.backend)).size, 3);
+
+        // Every instance applies the same session rules to a session it did not create.
+        const token = provider.saved!.access_token;
+        const bob = (await signIn(cluster.url, "bob@example.com")).accessToken;
+        const list = { jsonrpc: "2.0", id: 9, method: "tools/list", params: {} };
+        const version = { "mcp-protocol-version": "2025-11-25" };
+        const sessionId = transport.sessionId!;
+        for (const { origin } of cluster.instances) {
+          const stolen = await postMcp(origin, bob, list, {
+            ...version,
+            "mcp-session-id": sessionId,
+          });
+          assertEquals(stolen.status, 404);
+          assertEquals((stolen.message?.error as { code: number }).code, -32001);
+          assertEquals((await postMcp(origin, token, list, version)).status, 400, "no session id");
+        }
+
         await transport.terminateSession();
+        // A DELETE on one instance ends the session on all of them (within a bus poll interval).
+        const statusOn = async (origin: string) =>
+          (await postMcp(origin, token, list, { ...version, "mcp-session-id": sessionId })).status;
+        await waitFor(
+          async () =>
+            (await Promise.all(cluster.instances.map((i) => statusOn(i.origin)))).every((s) =>
+              s === 404
+            ),
+          5000,
+          "404 for the ended session on every instance",
+        );
+
+        // One JSON line per request on the instance that served it; pseudonyms, never secrets.
+        const lines = cluster.instances.flatMap((i) => i.logs).filter((l) => l.msg === "request");
+        const mcpLines = lines.filter((l) => l.route === "/mcp" && l.session !== undefined);
+        assertEquals(new Set(mcpLines.map((l) => l.instance)).size, 3);
+        assertEquals(new Set(mcpLines.map((l) => l.session)).size, 1, "one session, one pseudonym");
+        const users = new Set(mcpLines.filter((l) => l.status !== 404).map((l) => l.user));
+        assertEquals(users.size, 1, "one user, one pseudonym on every instance");
+        assertEquals(lines.length >= served(cluster, "/mcp", from).count, true);
+        const text = JSON.stringify(cluster.instances.flatMap((i) => i.logs));
+        for (const secret of [token, provider.saved!.refresh_token!, bob, sessionId]) {
+          assertEquals(text.includes(secret), false, "no token or raw session id in any log line");
+        }
       } finally {
         await client.close();
       }

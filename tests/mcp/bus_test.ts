@@ -96,3 +96,20 @@ Deno.test("KvEventBus.sdk passes only the SDK's event kinds, and unsubscribing s
   assertEquals(t.pollerB.size, 0, "no listener: nothing polled");
   await t.b.flush();
 });
+
+Deno.test("KvEventBus.publishLocal(sdkOnly) reaches only the SDK's listen streams, and stays local", async () => {
+  await using t = await twoInstances();
+  const sdk: ServerEvent[] = [];
+  const ours: BusEvent[] = [];
+  const onB: BusEvent[] = [];
+  t.a.sdk.subscribe((e) => sdk.push(e));
+  t.a.subscribe((e) => ours.push(e));
+  t.b.subscribe((e) => onB.push(e));
+  await t.pollerB.poll();
+  t.a.publishLocal({ kind: "tools_list_changed" }, { sdkOnly: true });
+  assertEquals(sdk, [{ kind: "tools_list_changed" }]);
+  assertEquals(ours, [], "2025 and SSE streams of other users are not bothered by one grant");
+  await t.a.flush();
+  await t.pollerB.poll();
+  assertEquals(onB, [], "nothing was written to KV");
+});
