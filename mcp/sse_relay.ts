@@ -76,11 +76,6 @@ export class SseRelay {
     this.#waitMs = Math.max(10, Math.min(50, poller.intervalMs / 2));
   }
 
-  /** Whether this instance is draining its outbox (it holds at least one stream). */
-  get listening(): boolean {
-    return this.#unwatch !== undefined;
-  }
-
   /** Starts or stops draining this instance's outbox: on while it holds streams, off otherwise. */
   setListening(on: boolean): void {
     if (on && !this.#unwatch) {
