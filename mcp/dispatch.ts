@@ -30,7 +30,7 @@ export function createDispatcher(legacy: LegacyHttpHandler, url: string): Messag
         "content-type": "application/json",
         accept: "application/json, text/event-stream",
       },
-      body: JSON.stringify(message),
+      // No body: the leg takes the message from `parsedBody` and never reads the request's.
     });
     const response = await legacy(request, { authInfo, parsedBody: message });
     const messages = await readMessages(response);
