@@ -52,7 +52,7 @@ Deno.test("createAuthKitEmulator() uses the injected clock for codes and tokens"
   const claims = decodeJwt(auth.accessToken);
   assertEquals(claims.iat, now / 1000);
   assertEquals(claims.exp, now / 1000 + 300);
-  assertEquals(auth.user.lastSignInAt, "2026-03-01T12:00:00.000Z");
+  assertEquals(new Date(auth.user.lastSignInAt ?? 0).toISOString(), "2026-03-01T12:00:00.000Z");
 
   const stale = await signIn(h, "alice@example.com");
   now += 10 * 60 * 1000;
