@@ -92,7 +92,7 @@ export function requireBearer(
         if (err instanceof GrantRevokedError) {
           refuse(401, {
             code: "invalid_token",
-            description: "WorkOS ended this sign-in; sign in again",
+            description: `This sign-in has ended: ${err.message}; sign in again`,
           });
         }
         if (!(err instanceof PermissionsStaleError)) throw err;

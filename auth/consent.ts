@@ -45,12 +45,13 @@ interface FormRecord {
 /** Consent state: cookies and pending consent requests. */
 export class Consent {
   #kv: Deno.Kv;
-  #secret: string;
+  #secrets: readonly string[];
   #now: () => number;
 
-  constructor(kv: Deno.Kv, cookieSecret: string, now: () => number = Date.now) {
+  /** `cookieSecrets`: the current secret first (signs), then earlier ones (still verify). */
+  constructor(kv: Deno.Kv, cookieSecrets: readonly string[], now: () => number = Date.now) {
     this.#kv = kv;
-    this.#secret = cookieSecret;
+    this.#secrets = cookieSecrets;
     this.#now = now;
   }
 
@@ -63,14 +64,18 @@ export class Consent {
   async remember(c: Context, clientId: string): Promise<void> {
     const list = [clientId, ...(await this.#approved(c)).filter((id) => id !== clientId)]
       .slice(0, MAX_REMEMBERED);
-    await setSignedCookie(c, CONSENT_COOKIE, JSON.stringify(list), this.#secret, {
+    await setSignedCookie(c, CONSENT_COOKIE, JSON.stringify(list), this.#secrets[0]!, {
       ...COOKIE,
       maxAge: CONSENT_MAX_AGE_S,
     });
   }
 
   async #approved(c: Context): Promise<string[]> {
-    const raw = await getSignedCookie(c, this.#secret, CONSENT_COOKIE);
+    let raw: string | false | undefined;
+    for (const secret of this.#secrets) {
+      raw = await getSignedCookie(c, secret, CONSENT_COOKIE);
+      if (raw) break;
+    }
     if (!raw) return [];
     try {
       const list = JSON.parse(raw);

@@ -37,13 +37,75 @@ export interface DerivedKeys {
   readonly encryptionKey: CryptoKey;
   /** HMAC key for pseudonyms in logs (user and session ids), the same on every instance. */
   readonly logKey: CryptoKey;
+  /**
+   * Cookie secrets to verify with: the current one first, then those of COOKIE_ENCRYPTION_KEY_PREVIOUS.
+   * New cookies are always signed with the current one.
+   */
+  readonly cookieSecrets: readonly string[];
+  /** Seals with the current key; opens with the current or a previous one. */
+  readonly sealer: Sealer;
+}
+
+/** A sealed value that none of our keys opens: the key changed, or the value was tampered with. */
+export class SealedValueError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "SealedValueError";
+  }
+}
+
+/**
+ * Encryption at rest with key rotation: seals with the first key, opens with any of them (AES-GCM
+ * authenticates, so a wrong key fails cleanly rather than yielding garbage).
+ */
+export class Sealer {
+  #keys: readonly CryptoKey[];
+  constructor(keys: readonly CryptoKey[]) {
+    if (keys.length === 0) throw new TypeError("Cannot create a Sealer without a key");
+    this.#keys = keys;
+  }
+
+  /** Encrypts `plaintext` with the current key; `aad` binds it to its record. */
+  seal(plaintext: string, aad: string): Promise<string> {
+    return encrypt(this.#keys[0]!, plaintext, aad);
+  }
+
+  /** Decrypts with the current key, else a previous one. @throws {SealedValueError} when none opens it. */
+  async open(sealed: string, aad: string): Promise<string> {
+    for (const key of this.#keys) {
+      try {
+        return await decrypt(key, sealed, aad);
+      } catch {
+        // Try the next key.
+      }
+    }
+    throw new SealedValueError(
+      "Cannot open a sealed value with COOKIE_ENCRYPTION_KEY or COOKIE_ENCRYPTION_KEY_PREVIOUS",
+    );
+  }
 }
 
 /**
  * Derives independent keys for cookies and for encryption at rest from `secret` (HKDF-SHA-256 with
- * distinct `info` labels), so a leak of one does not expose the other.
+ * distinct `info` labels), so a leak of one does not expose the other. `previous` are earlier secrets
+ * still accepted for opening sealed values and verifying cookies (key rotation).
  */
-export async function deriveKeys(secret: string): Promise<DerivedKeys> {
+export async function deriveKeys(
+  secret: string,
+  previous: readonly string[] = [],
+): Promise<DerivedKeys> {
+  const current = await deriveOne(secret);
+  const older = await Promise.all(previous.map(deriveOne));
+  return {
+    ...current,
+    cookieSecrets: [current.cookieSecret, ...older.map((k) => k.cookieSecret)],
+    sealer: new Sealer([current.encryptionKey, ...older.map((k) => k.encryptionKey)]),
+  };
+}
+
+async function deriveOne(
+  secret: string,
+): Promise<{ cookieSecret: string; encryptionKey: CryptoKey; logKey: CryptoKey }> {
   const base = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),
@@ -72,11 +134,7 @@ export async function deriveKeys(secret: string): Promise<DerivedKeys> {
     false,
     ["sign"],
   );
-  const cookieSecret = Array.from(
-    new Uint8Array(cookieBits),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
+  const cookieSecret = new Uint8Array(cookieBits).toHex();
   return { cookieSecret, encryptionKey, logKey };
 }
 

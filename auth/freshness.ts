@@ -9,19 +9,25 @@
  * - WorkOS saying no (session revoked, user or membership removed) revokes the grant. WorkOS being
  *   unreachable never does: the last known permissions keep serving until they are older than the bound
  *   (`PERMISSIONS_MAX_AGE_SECONDS`), then requests are refused until WorkOS answers again.
+ * - A grant whose sealed WorkOS refresh token no configured key opens (COOKIE_ENCRYPTION_KEY changed
+ *   without COOKIE_ENCRYPTION_KEY_PREVIOUS) can never be refreshed again: it is ended cleanly, so its
+ *   client re-authenticates instead of waiting on an outage that will never end.
+ * - The lease is held only as long as one WorkOS call may take, so a process killed mid-refresh delays the
+ *   next refresh of that grant by at most that long.
  *
- * @see ../shared/reference/mcp-spec.md §2.3 ("validate third-party token status before honouring MCP tokens")
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#token-audience-binding-and-validation
  * @module
  */
 import { keys } from "../lib/kv_keys.ts";
 import { errorFields, log } from "../lib/log.ts";
-import { randomToken } from "./crypto.ts";
+import { randomToken, SealedValueError } from "./crypto.ts";
 import type { Grant, GrantStore } from "./grants.ts";
-import { type Upstream, UpstreamError } from "./workos.ts";
+import { suspectVariables, type Upstream, UpstreamError } from "./workos.ts";
 
 /** Default bound on the age of a grant's permissions. */
 export const DEFAULT_PERMISSIONS_MAX_AGE_MS = 300_000;
-const LEASE_MS = 10_000;
+/** Default longest WorkOS call (WORKOS_TIMEOUT_MS). */
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 5000;
 const POLL_MS = 50;
 
 /** The grant was revoked because WorkOS refused to refresh its session. */
@@ -55,11 +61,14 @@ export class Freshness {
   #inflight = new Map<string, Promise<Grant>>();
   #onChange: ((before: Grant, after: Grant) => void) | undefined;
   #onRevoke: ((grant: Grant, reason: string) => void) | undefined;
+  #leaseMs: number;
 
   constructor(
     deps: { kv: Deno.Kv; grants: GrantStore; upstream: Upstream; now?: () => number },
     options: {
       maxAgeMs?: number;
+      /** The longest one WorkOS call may take (WORKOS_TIMEOUT_MS): sizes the lease. */
+      upstreamTimeoutMs?: number;
       onChange?: (before: Grant, after: Grant) => void;
       onRevoke?: (grant: Grant, reason: string) => void;
     } = {},
@@ -69,6 +78,8 @@ export class Freshness {
     this.#upstream = deps.upstream;
     this.#now = deps.now ?? Date.now;
     this.maxAgeMs = options.maxAgeMs ?? DEFAULT_PERMISSIONS_MAX_AGE_MS;
+    // The call, its JWKS fetch and our KV writes: twice the call's timeout, plus a second.
+    this.#leaseMs = 2 * (options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS) + 1000;
     this.#onChange = options.onChange;
     this.#onRevoke = options.onRevoke;
   }
@@ -99,13 +110,23 @@ export class Freshness {
     } catch (err) {
       if (err instanceof GrantRevokedError) throw err;
       const age = this.#now() - grant.permissionsCheckedAt;
+      const check = err instanceof UpstreamError ? suspectVariables(err) : undefined;
       if (age <= this.maxAgeMs) {
-        log("warn", "upstream refresh failed; keeping last known permissions", {
+        log(check ? "error" : "warn", "upstream refresh failed; keeping last known permissions", {
           grantId: grant.id,
           ageMs: age,
+          ...(check ? { check } : {}),
           ...errorFields(err),
         });
         return grant;
+      }
+      if (check) {
+        log("error", "upstream refresh failed; refusing requests until WorkOS answers", {
+          grantId: grant.id,
+          ageMs: age,
+          check,
+          ...errorFields(err),
+        });
       }
       throw new PermissionsStaleError(
         "Cannot confirm your permissions with WorkOS right now, and the last confirmation is too old; try again shortly",
@@ -130,8 +151,9 @@ export class Freshness {
     const marker = initial.upstreamRefreshToken;
     const owner = randomToken(8);
     const leaseKey = keys.upstreamLease(grantId);
-    const deadline = Date.now() + LEASE_MS;
-    // Take the lease, or wait for whoever holds it to finish and use their result.
+    // Take the lease, or wait for whoever holds it to finish and use their result. A holder that died
+    // leaves a lease that expires within #leaseMs, and then this loop takes it.
+    const deadline = Date.now() + this.#leaseMs + 1000;
     while (!(await this.#takeLease(leaseKey, owner))) {
       const grant = await this.#grants.get(grantId);
       if (!grant) throw new GrantRevokedError("Cannot refresh: grant revoked");
@@ -145,12 +167,29 @@ export class Freshness {
       const grant = await this.#grants.get(grantId);
       if (!grant) throw new GrantRevokedError("Cannot refresh: grant revoked");
       if (grant.upstreamRefreshToken !== marker) return grant;
+      let upstreamToken;
+      try {
+        upstreamToken = await this.#grants.upstreamRefreshToken(grant);
+      } catch (err) {
+        if (!(err instanceof SealedValueError)) throw err;
+        await this.#grants.revoke(grantId);
+        const reason =
+          "its WorkOS session was sealed with a COOKIE_ENCRYPTION_KEY this server no longer has";
+        this.#onRevoke?.(grant, reason);
+        log(
+          "warn",
+          "1 grant ended: sealed with a key we no longer have; its client signs in again",
+          {
+            grantId,
+            fix:
+              "keep the old key in COOKIE_ENCRYPTION_KEY_PREVIOUS while rotating COOKIE_ENCRYPTION_KEY",
+          },
+        );
+        throw new GrantRevokedError(`Cannot refresh: ${reason}; sign in again`, { cause: err });
+      }
       let session;
       try {
-        session = await this.#upstream.refreshSession(
-          await this.#grants.upstreamRefreshToken(grant),
-          grant.organizationId,
-        );
+        session = await this.#upstream.refreshSession(upstreamToken, grant.organizationId);
       } catch (err) {
         if (err instanceof UpstreamError && err.kind !== "unavailable") {
           await this.#grants.revoke(grantId);
@@ -159,7 +198,7 @@ export class Freshness {
             grantId,
             ...errorFields(err),
           });
-          throw new GrantRevokedError(`Cannot refresh: ${err.message}; grant revoked`, {
+          throw new GrantRevokedError(`WorkOS ended the session (${err.message}); grant revoked`, {
             cause: err,
           });
         }
@@ -193,7 +232,7 @@ export class Freshness {
     const entry = await this.#kv.get<Lease>(key);
     if (entry.value && entry.value.expiresAt > Date.now()) return false;
     const res = await this.#kv.atomic().check(entry)
-      .set(key, { owner, expiresAt: Date.now() + LEASE_MS }, { expireIn: LEASE_MS * 2 })
+      .set(key, { owner, expiresAt: Date.now() + this.#leaseMs }, { expireIn: this.#leaseMs * 2 })
       .commit();
     return res.ok;
   }

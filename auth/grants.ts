@@ -6,7 +6,7 @@
  * @module
  */
 import { keys } from "../lib/kv_keys.ts";
-import { decrypt, encrypt, randomToken } from "./crypto.ts";
+import { randomToken, type Sealer } from "./crypto.ts";
 
 /** How long a grant lives without use: the refresh-token lifetime. */
 export const GRANT_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -45,12 +45,12 @@ export interface Grant extends UpstreamIdentity {
 /** Store for grants. */
 export class GrantStore {
   #kv: Deno.Kv;
-  #key: CryptoKey;
+  #sealer: Sealer;
   #now: () => number;
 
-  constructor(kv: Deno.Kv, encryptionKey: CryptoKey, now: () => number = Date.now) {
+  constructor(kv: Deno.Kv, sealer: Sealer, now: () => number = Date.now) {
     this.#kv = kv;
-    this.#key = encryptionKey;
+    this.#sealer = sealer;
     this.#now = now;
   }
 
@@ -75,7 +75,7 @@ export class GrantStore {
       clientId: input.clientId,
       scopes: input.scopes,
       resource: input.resource,
-      upstreamRefreshToken: await encrypt(this.#key, input.upstreamRefreshToken, id),
+      upstreamRefreshToken: await this.#sealer.seal(input.upstreamRefreshToken, id),
       createdAt: now,
       permissionsCheckedAt: now,
       expiresAt: now + ttlMs,
@@ -100,14 +100,24 @@ export class GrantStore {
     return await this.#kv.get<Grant>(keys.grant(id));
   }
 
-  /** Decrypts the grant's WorkOS refresh token. */
+  /**
+   * Decrypts the grant's WorkOS refresh token.
+   * @throws {import("./crypto.ts").SealedValueError} when no configured key opens it (the key changed).
+   */
   async upstreamRefreshToken(grant: Grant): Promise<string> {
-    return await decrypt(this.#key, grant.upstreamRefreshToken, grant.id);
+    return await this.#sealer.open(grant.upstreamRefreshToken, grant.id);
   }
 
   /** Encrypts a new WorkOS refresh token for `grantId`. */
   async sealUpstreamRefreshToken(grantId: string, token: string): Promise<string> {
-    return await encrypt(this.#key, token, grantId);
+    return await this.#sealer.seal(token, grantId);
+  }
+
+  /** Ids of every grant in KV, live or not (for the key-change check at start). */
+  async *allIds(): AsyncGenerator<string> {
+    for await (const e of this.#kv.list({ prefix: keys.grants() })) {
+      yield String(e.key[e.key.length - 1]);
+    }
   }
 
   /** Deletes the grant and every token issued from it. Idempotent. */

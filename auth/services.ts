@@ -45,8 +45,12 @@ export function createAuthServices(
   },
 ): AuthServices {
   const now = deps.now ?? Date.now;
-  const grants = new GrantStore(deps.kv, deps.keys.encryptionKey, now);
-  const tokens = new TokenStore(deps.kv, grants, now);
+  const grants = new GrantStore(deps.kv, deps.keys.sealer, now);
+  const tokens = new TokenStore(deps.kv, grants, {
+    sealer: deps.keys.sealer,
+    graceMs: deps.config.refreshGraceSeconds * 1000,
+    now,
+  });
   const upstream = new Upstream(deps.workos, deps.config);
   return {
     config: deps.config,
@@ -55,10 +59,11 @@ export function createAuthServices(
     tokens,
     codes: new CodeStore(deps.kv, grants, tokens, now),
     pending: new PendingStore(deps.kv, now),
-    consent: new Consent(deps.kv, deps.keys.cookieSecret, now),
+    consent: new Consent(deps.kv, deps.keys.cookieSecrets, now),
     upstream,
     freshness: new Freshness({ kv: deps.kv, grants, upstream, now }, {
       maxAgeMs: deps.config.permissionsMaxAgeSeconds * 1000,
+      upstreamTimeoutMs: deps.config.workos.timeoutMs,
       onRevoke: (grant, reason) =>
         void deps.audit.record({
           action: "oauth.grant_revoked",

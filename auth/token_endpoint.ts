@@ -13,6 +13,9 @@ import { GrantRevokedError, PermissionsStaleError } from "./freshness.ts";
 import { ourResource } from "./resource.ts";
 import type { AuthServices } from "./services.ts";
 
+/** Seconds a client is asked to wait after a WorkOS outage (`Retry-After`). */
+export const RETRY_AFTER_S = 5;
+
 /** Reads an `application/x-www-form-urlencoded` body, refusing other types and repeated parameters. */
 export async function readForm(request: Request): Promise<URLSearchParams> {
   const type = request.headers.get("content-type") ?? "";
@@ -114,16 +117,13 @@ export async function handleTokenRequest(request: Request, auth: AuthServices): 
           await auth.freshness.refreshForTokenGrant(grant);
         } catch (err) {
           if (err instanceof GrantRevokedError) {
-            throw new OAuthError(
-              "invalid_grant",
-              "Cannot refresh: WorkOS ended the session; sign in again",
-              {
-                cause: err,
-              },
-            );
+            throw new OAuthError("invalid_grant", `${err.message} (sign in again)`, { cause: err });
           }
           if (err instanceof PermissionsStaleError) {
-            throw new OAuthError("temporarily_unavailable", err.message, { cause: err });
+            throw new OAuthError("temporarily_unavailable", err.message, {
+              cause: err,
+              headers: { "retry-after": String(RETRY_AFTER_S) },
+            });
           }
           throw err;
         }

@@ -3,20 +3,48 @@
  * token has the form `<grantId>.<secret>`, so verifying one reads the token record and its grant in a
  * single KV round trip; the grant id in it is not secret, and the hash covers the whole token.
  *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.4 refresh token rotation (OAuth 2.1 §4.3.1)
+ * Refresh tokens rotate (OAuth 2.1 §4.3.1), with a policy that tolerates races and lost responses and
+ * still catches theft:
+ *
+ * - An exchange first **claims** the refresh token (atomically), then asks WorkOS, then issues the new
+ *   pair and marks the token completed in one atomic write that also keeps the pair, sealed, for the
+ *   grace window. A claim is only as good as its heartbeat: a process killed mid-exchange stops renewing
+ *   it, and after {@linkcode CLAIM_MS} the client's retry takes it over. No claim outlives its process.
+ * - A request that arrives while an exchange of the same token is in flight waits for it and gets the
+ *   same pair: concurrent refreshes all end with the client holding one working pair.
+ * - After the exchange, the old token stays usable **by the same client, within the grace window
+ *   (`REFRESH_GRACE_SECONDS`), while neither the new refresh token nor the new access token has been
+ *   used**: the answer is the same pair again (a retry after a lost response).
+ * - Anything else is reuse: the old token presented after a successor was used, or after the window.
+ *   Reuse revokes the grant, as a stolen token must.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.4 refresh token rotation
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.3.1
+ * @see https://datatracker.ietf.org/doc/html/rfc9700#section-4.14.2 refresh token protection
  * @module
  */
 import { OAuthError } from "../lib/errors.ts";
 import { keys } from "../lib/kv_keys.ts";
-import { randomToken, sha256 } from "./crypto.ts";
+import { randomToken, type Sealer, sha256 } from "./crypto.ts";
 import { type Grant, GRANT_TTL_MS, type GrantStore, live } from "./grants.ts";
 
 /** Access tokens live 10 minutes. */
 export const ACCESS_TOKEN_TTL_MS = 10 * 60 * 1000;
 /** Refresh tokens live 30 days. */
 export const REFRESH_TOKEN_TTL_MS = GRANT_TTL_MS;
-/** How long a reuse waits for the in-flight exchange it raced with. */
-const REUSE_WAIT_MS = 10_000;
+/** Default grace window of a rotated refresh token (REFRESH_GRACE_SECONDS). */
+export const DEFAULT_REFRESH_GRACE_MS = 120_000;
+/** How long a claim lives without a heartbeat: a dead exchange blocks a retry at most this long. */
+export const CLAIM_MS = 3000;
+/** How often a live exchange renews its claim. */
+const HEARTBEAT_MS = 1000;
+/** How often a request waiting for an exchange in flight looks again. */
+const WAIT_POLL_MS = 25;
+/**
+ * The pair issued for a token is kept at least this long, so requests that raced with the exchange get it
+ * even with a grace window of 0.
+ */
+const MIN_PAIR_KEEP_MS = 30_000;
 /** A used refresh token is remembered this long, so its reuse is detected and revokes the grant. */
 const USED_REFRESH_MEMORY_MS = REFRESH_TOKEN_TTL_MS;
 
@@ -27,13 +55,26 @@ export interface AccessTokenRecord {
   resource: string | null;
   scopes: string[];
   expiresAt: number;
+  /** When the token was first presented at an MCP route (its predecessor's grace ends there). */
+  usedAt?: number;
 }
 
-/** A refresh token record; `usedAt` is set once it has been exchanged. */
-export interface RefreshTokenRecord extends AccessTokenRecord {
+/** A refresh token record; `usedAt` is set once an exchange claimed it. */
+export interface RefreshTokenRecord extends Omit<AccessTokenRecord, "usedAt"> {
   usedAt: number | null;
-  /** Set once the exchange that used the token has issued its new pair. */
+  /** The exchange that holds the claim (changes when a retry takes over a dead claim). */
+  claimOwner?: string;
+  /** Set once the exchange issued its new pair. */
   completedAt?: number;
+  /** Hashes of the pair issued in exchange, to tell whether either has been used. */
+  successor?: { access: string; refresh: string };
+}
+
+/** A token pair issued in exchange for a refresh token or a code, sealed, kept for the grace window. */
+export interface IssuedPair {
+  sealed: string;
+  issuedAt: number;
+  keepUntil: number;
 }
 
 /** A token response (RFC 6749 §5.1). */
@@ -45,27 +86,54 @@ export interface TokenResponse {
   scope?: string;
 }
 
+/** A freshly minted pair and the hashes under which it is stored. */
+export interface Minted {
+  response: TokenResponse;
+  accessHash: string;
+  refreshHash: string;
+  issuedAt: number;
+}
+
+/** Options of {@linkcode TokenStore}. */
+export interface TokenStoreOptions {
+  /** Seals issued pairs kept for the grace window. */
+  sealer: Sealer;
+  /** Grace window of a rotated refresh token; default {@linkcode DEFAULT_REFRESH_GRACE_MS}. */
+  graceMs?: number;
+  now?: () => number;
+}
+
 /** Issues, verifies, rotates and revokes tokens. */
 export class TokenStore {
   #kv: Deno.Kv;
   #grants: GrantStore;
+  #sealer: Sealer;
+  #graceMs: number;
   #now: () => number;
 
-  constructor(kv: Deno.Kv, grants: GrantStore, now: () => number = Date.now) {
+  constructor(kv: Deno.Kv, grants: GrantStore, options: TokenStoreOptions) {
     this.#kv = kv;
     this.#grants = grants;
-    this.#now = now;
+    this.#sealer = options.sealer;
+    this.#graceMs = options.graceMs ?? DEFAULT_REFRESH_GRACE_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** How long an issued pair is kept sealed for replays and racing requests. */
+  get pairKeepMs(): number {
+    return Math.max(this.#graceMs, MIN_PAIR_KEEP_MS);
   }
 
   /**
    * Issues a token pair for `grant` and extends the grant's life, in one atomic operation that also checks
    * the grant is unchanged (so a grant revoked meanwhile gets no tokens). `op` may carry further checks and
-   * mutations (the code or refresh token being consumed).
+   * mutations (the code or refresh token being consumed); `extend` adds more once the pair is known.
    */
   async issue(
     grantEntry: Deno.KvEntry<Grant>,
     op: Deno.AtomicOperation = this.#kv.atomic(),
-  ): Promise<TokenResponse | null> {
+    extend?: (minted: Minted, op: Deno.AtomicOperation) => Promise<void>,
+  ): Promise<Minted | null> {
     const grant = grantEntry.value;
     const now = this.#now();
     const access = `${grant.id}.${randomToken()}`;
@@ -84,8 +152,19 @@ export class TokenStore {
       usedAt: null,
     };
     const extended: Grant = { ...grant, expiresAt: now + GRANT_TTL_MS, lastUsedAt: now };
-    const res = await op
-      .check(grantEntry)
+    const minted: Minted = {
+      response: {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL_MS / 1000,
+        refresh_token: refresh,
+        ...(grant.scopes.length > 0 ? { scope: grant.scopes.join(" ") } : {}),
+      },
+      accessHash,
+      refreshHash,
+      issuedAt: now,
+    };
+    op.check(grantEntry)
       .set(keys.grant(grant.id), extended, { expireIn: GRANT_TTL_MS })
       .set(keys.userGrant(grant.userId, grant.id), grant.clientId, { expireIn: GRANT_TTL_MS })
       .set(keys.accessToken(accessHash), accessRecord, { expireIn: ACCESS_TOKEN_TTL_MS })
@@ -95,42 +174,85 @@ export class TokenStore {
       })
       .set(keys.grantToken(grant.id, "refresh", refreshHash), "refresh", {
         expireIn: USED_REFRESH_MEMORY_MS,
-      })
-      .commit();
-    if (!res.ok) return null;
+      });
+    if (extend) await extend(minted, op);
+    const res = await op.commit();
+    return res.ok ? minted : null;
+  }
+
+  /** Seals `minted` for keeping under `key` (bound to it) until the grace window ends. */
+  async sealPair(key: Deno.KvKey, minted: Minted): Promise<IssuedPair> {
     return {
-      access_token: access,
-      token_type: "Bearer",
-      expires_in: ACCESS_TOKEN_TTL_MS / 1000,
-      refresh_token: refresh,
-      ...(grant.scopes.length > 0 ? { scope: grant.scopes.join(" ") } : {}),
+      sealed: await this.#sealer.seal(JSON.stringify(minted.response), JSON.stringify(key)),
+      issuedAt: minted.issuedAt,
+      keepUntil: minted.issuedAt + this.pairKeepMs,
     };
   }
 
   /**
+   * The pair kept under `key`, with `expires_in` counting down from its issue; null when it is gone, past
+   * its keeping time, or no configured key opens it.
+   */
+  async openPair(key: Deno.KvKey): Promise<TokenResponse | null> {
+    const pair = (await this.#kv.get<IssuedPair>(key)).value;
+    const now = this.#now();
+    if (!pair || pair.keepUntil <= now) return null;
+    let response: TokenResponse;
+    try {
+      response = JSON.parse(await this.#sealer.open(pair.sealed, JSON.stringify(key)));
+    } catch {
+      return null;
+    }
+    const left = Math.floor((pair.issuedAt + ACCESS_TOKEN_TTL_MS - now) / 1000);
+    return { ...response, expires_in: Math.max(1, left) };
+  }
+
+  /** Whether either token of an issued pair has been used (a refresh claimed, an access token presented). */
+  async successorUsed(successor: { access: string; refresh: string }): Promise<boolean> {
+    const [access, refresh] = await this.#kv.getMany<[AccessTokenRecord, RefreshTokenRecord]>([
+      keys.accessToken(successor.access),
+      keys.refreshToken(successor.refresh),
+    ]);
+    return access.value?.usedAt !== undefined || (refresh.value?.usedAt ?? null) !== null ||
+      // A refresh record gone while the pair is young means the grant was revoked: not usable.
+      refresh.value === null;
+  }
+
+  /**
    * Verifies an access token: known, unexpired, and its grant alive. Returns null otherwise (the caller
-   * answers 401 `invalid_token`). One KV round trip.
+   * answers 401 `invalid_token`). One KV round trip, plus one write the first time a token is used (which
+   * ends its predecessor's grace window).
    */
   async verifyAccessToken(
     token: string,
   ): Promise<{ token: AccessTokenRecord; grant: Grant } | null> {
     const grantId = grantIdOf(token);
     if (!grantId) return null;
+    const hash = await sha256(token);
     const [tokenEntry, grantEntry] = await this.#kv.getMany<[AccessTokenRecord, Grant]>([
-      keys.accessToken(await sha256(token)),
+      keys.accessToken(hash),
       keys.grant(grantId),
     ]);
     const now = this.#now();
     const record = tokenEntry.value;
     const grant = live(grantEntry.value, now);
     if (!record || !grant || record.expiresAt <= now || record.grantId !== grant.id) return null;
+    if (record.usedAt === undefined) {
+      // Checked against the entry, so a token revoked meanwhile is not written back.
+      await this.#kv.atomic().check(tokenEntry)
+        .set(keys.accessToken(hash), { ...record, usedAt: now }, {
+          expireIn: Math.max(1, record.expiresAt - now),
+        })
+        .commit();
+    }
     return { token: record, grant };
   }
 
   /**
-   * Exchanges a refresh token for a new pair (rotation). A token already used revokes the whole grant
-   * (OAuth 2.1 §4.3.1: reuse means it was stolen or raced). `beforeIssue` runs once the token is known
-   * good, e.g. to refresh the grant's permissions upstream; it throws an {@linkcode OAuthError} to refuse.
+   * Exchanges a refresh token for a new pair under the policy in the module documentation. `beforeIssue`
+   * runs once per exchange, when the token is known good, e.g. to refresh the grant's permissions
+   * upstream; it throws an {@linkcode OAuthError} to refuse (`temporarily_unavailable` gives the token
+   * back, so the client can retry with it).
    */
   async refresh(
     token: string,
@@ -138,76 +260,141 @@ export class TokenStore {
     resource: string | null,
     beforeIssue?: (grant: Grant) => Promise<void>,
   ): Promise<TokenResponse> {
-    const key = keys.refreshToken(await sha256(token));
-    const entry = await this.#kv.get<RefreshTokenRecord>(key);
-    const record = entry.value;
-    const now = this.#now();
-    if (!record || record.expiresAt <= now) {
+    const hash = await sha256(token);
+    const key = keys.refreshToken(hash);
+    let entry = await this.#kv.get<RefreshTokenRecord>(key);
+    const first = entry.value;
+    if (!first || first.expiresAt <= this.#now()) {
       throw new OAuthError("invalid_grant", "Cannot refresh: refresh token unknown or expired");
     }
-    if (record.clientId !== clientId) {
+    if (first.clientId !== clientId) {
       throw new OAuthError(
         "invalid_grant",
         "Cannot refresh: refresh token was issued to another client",
       );
     }
-    if (record.usedAt !== null) return await this.#reused(key, record.grantId);
-    if (resource !== null && record.resource !== null && resource !== record.resource) {
+    if (resource !== null && first.resource !== null && resource !== first.resource) {
       throw new OAuthError(
         "invalid_target",
         "Cannot refresh: resource differs from the grant's resource",
       );
     }
-    const before = await this.#grants.get(record.grantId);
-    if (!before) throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or expired");
-    // Claim the token before any upstream work, so exactly one of several concurrent uses proceeds
-    // (and asks WorkOS); the others are reuse.
-    const claimed = await this.#kv.atomic().check(entry).set(key, { ...record, usedAt: now }, {
-      expireIn: Math.max(1, record.expiresAt - now),
-    }).commit();
-    if (!claimed.ok) return await this.#reused(key, record.grantId);
-    if (beforeIssue) {
-      try {
-        await beforeIssue(before);
-      } catch (err) {
-        // A temporary failure gives the token back, so the client can retry with it.
-        if (err instanceof OAuthError && err.code === "temporarily_unavailable") {
-          await this.#kv.set(key, record, { expireIn: Math.max(1, record.expiresAt - now) });
+    // Whether this request arrived while an exchange of the token was in flight: it raced, it is no reuse.
+    let raced = false;
+    for (;;) {
+      const record = entry.value;
+      if (!record) throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked");
+      if (record.completedAt !== undefined) return await this.#again(hash, record, raced);
+      if (record.usedAt === null || !(await this.#claimAlive(hash))) {
+        const owner = randomToken(8);
+        const claimed = await this.#kv.atomic().check(entry)
+          .set(key, { ...record, usedAt: record.usedAt ?? this.#now(), claimOwner: owner }, {
+            expireIn: Math.max(1, record.expiresAt - this.#now()),
+          })
+          .set(keys.refreshClaim(hash), Date.now() + CLAIM_MS, { expireIn: CLAIM_MS })
+          .commit();
+        if (claimed.ok) {
+          const mine = await this.#kv.get<RefreshTokenRecord>(key);
+          return await this.#exchange(hash, mine as Deno.KvEntry<RefreshTokenRecord>, beforeIssue);
         }
-        throw err;
+      } else {
+        raced = true;
+        await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
       }
+      entry = await this.#kv.get<RefreshTokenRecord>(key);
     }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const grantEntry = await this.#grants.getEntry(record.grantId);
-      if (!grantEntry.value || !live(grantEntry.value, this.#now())) break;
-      const issued = await this.issue(grantEntry as Deno.KvEntry<Grant>);
-      if (!issued) continue;
-      await this.#kv.set(key, { ...record, usedAt: now, completedAt: this.#now() }, {
-        expireIn: Math.max(1, record.expiresAt - now),
-      });
-      return issued;
+  }
+
+  /** Whether the exchange holding a refresh token's claim is still alive (its heartbeat is recent). */
+  async #claimAlive(hash: string): Promise<boolean> {
+    // Real time, not the injectable clock: heartbeats are real timers.
+    const until = (await this.#kv.get<number>(keys.refreshClaim(hash))).value;
+    return until !== null && until > Date.now();
+  }
+
+  /** The exchange proper, holding the claim on `entry` and renewing it until done. */
+  async #exchange(
+    hash: string,
+    entry: Deno.KvEntry<RefreshTokenRecord>,
+    beforeIssue?: (grant: Grant) => Promise<void>,
+  ): Promise<TokenResponse> {
+    const key = keys.refreshToken(hash);
+    const record = entry.value;
+    const untilKey = keys.refreshClaim(hash);
+    const heartbeat = setInterval(() => {
+      this.#kv.set(untilKey, Date.now() + CLAIM_MS, { expireIn: CLAIM_MS }).catch(() => {});
+    }, HEARTBEAT_MS);
+    try {
+      const before = await this.#grants.get(record.grantId);
+      if (!before) {
+        throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or expired");
+      }
+      if (beforeIssue) {
+        try {
+          await beforeIssue(before);
+        } catch (err) {
+          // A temporary failure gives the token back, so the client can retry with it.
+          if (err instanceof OAuthError && err.code === "temporarily_unavailable") {
+            await this.#kv.atomic().check(entry)
+              .set(key, { ...record, usedAt: null, claimOwner: undefined }, {
+                expireIn: Math.max(1, record.expiresAt - this.#now()),
+              })
+              .delete(untilKey)
+              .commit();
+          }
+          throw err;
+        }
+      }
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const grantEntry = await this.#grants.getEntry(record.grantId);
+        if (!grantEntry.value || !live(grantEntry.value, this.#now())) break;
+        const pairKey = keys.issuedPair("refresh", hash);
+        // Completing checks our claim is still ours: a retry that took over a claim we were too slow to
+        // renew completes instead, and this request then answers with its pair.
+        const minted = await this.issue(
+          grantEntry as Deno.KvEntry<Grant>,
+          this.#kv.atomic().check(entry),
+          async (m, op) => {
+            const pair = await this.sealPair(pairKey, m);
+            op.set(key, {
+              ...record,
+              completedAt: m.issuedAt,
+              successor: { access: m.accessHash, refresh: m.refreshHash },
+            }, { expireIn: Math.max(1, record.expiresAt - this.#now()) })
+              .set(pairKey, pair, { expireIn: this.pairKeepMs })
+              .delete(untilKey);
+          },
+        );
+        if (minted) return minted.response;
+        const now = await this.#kv.get<RefreshTokenRecord>(key);
+        if (now.versionstamp !== entry.versionstamp) {
+          if (now.value?.completedAt !== undefined) return await this.#again(hash, now.value, true);
+          break;
+        }
+      }
+      throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or changed meanwhile");
+    } finally {
+      clearInterval(heartbeat);
     }
-    throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or changed meanwhile");
   }
 
   /**
-   * A used refresh token was presented again: reuse revokes the grant. If the exchange that used it is
-   * still in flight, wait for it first, so that of concurrent uses exactly one gets its tokens.
+   * A refresh token whose exchange completed was presented again. Answered with the same pair when the
+   * request raced with the exchange, or when it comes within the grace window and neither successor has
+   * been used (a lost response retried); anything else is reuse and revokes the grant.
    */
-  async #reused(key: Deno.KvKey, grantId: string): Promise<never> {
-    const deadline = Date.now() + REUSE_WAIT_MS;
-    while (Date.now() < deadline) {
-      const current = (await this.#kv.get<RefreshTokenRecord>(key)).value;
-      if (!current || current.completedAt !== undefined) break;
-      if (current.usedAt === null) {
-        throw new OAuthError(
-          "temporarily_unavailable",
-          "Cannot refresh: a concurrent refresh is being retried",
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
+  async #again(hash: string, record: RefreshTokenRecord, raced: boolean): Promise<TokenResponse> {
+    const grant = await this.#grants.get(record.grantId);
+    if (!grant) throw new OAuthError("invalid_grant", "Cannot refresh: grant revoked or expired");
+    const inWindow = this.#now() - (record.completedAt ?? 0) <= this.#graceMs;
+    const replayable = raced ||
+      (inWindow && record.successor !== undefined &&
+        !(await this.successorUsed(record.successor)));
+    if (replayable) {
+      const pair = await this.openPair(keys.issuedPair("refresh", hash));
+      if (pair) return pair;
     }
-    await this.#grants.revoke(grantId);
+    await this.#grants.revoke(record.grantId);
     throw new OAuthError(
       "invalid_grant",
       "Cannot refresh: refresh token already used; grant revoked",

@@ -17,10 +17,8 @@ setQuiet(true);
 const kv = await Deno.openKv(":memory:");
 const server = await startServer({ env: { PORT: "0", HOSTNAME: "127.0.0.1" }, kv });
 const session = await signIn(server.url, "alice@example.com");
-const store = new TokenStore(
-  server.kv,
-  new GrantStore(server.kv, (await deriveKeys(server.config.cookieEncryptionKey)).encryptionKey),
-);
+const { sealer } = await deriveKeys(server.config.cookieEncryptionKey);
+const store = new TokenStore(server.kv, new GrantStore(server.kv, sealer), { sealer });
 const grantKey = keys.grant(session.accessToken.split(".")[0]!);
 
 const meta = {

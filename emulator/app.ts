@@ -49,8 +49,16 @@ export interface AuthKitEmulator {
   rotateKey(): Promise<void>;
   /** Overrides a user's permissions in an organization (`null`: outside any); throws `RangeError`. */
   setUserPermissions(email: string, organizationId: string | null, permissions: string[]): void;
-  /** The next `count` JSON API calls (authenticate, revoke, users, audit logs) answer `status`. */
-  failNext(status: number, count?: number): void;
+  /**
+   * The next `count` JSON API calls (authenticate, revoke, users, audit logs) fail without being processed:
+   * with HTTP `status` and a `{message}` body, or `"reset"`: the connection drops mid-response.
+   */
+  failNext(status: number | "reset", count?: number): void;
+  /**
+   * The next `count` JSON API calls hang for `ms`, then fail with 504 without being processed (a stall
+   * between us and WorkOS: our timeout fires first).
+   */
+  stallNext(ms: number, count?: number): void;
   /** The next `count` JWKS requests answer `status`. */
   failJwks(status: number, count?: number): void;
   /** How many requests were served, in all or for one path (e.g. `/user_management/authenticate`). */
@@ -81,7 +89,7 @@ export async function createAuthKitEmulator(
     startedAt: new Date(clock()).toISOString(),
   };
   const counts = new Map<string, number>();
-  const apiFailures: number[] = [];
+  const apiFailures: Array<number | "reset" | { stallMs: number }> = [];
   const jwksFailures: number[] = [];
   const events: AuditEventRequest[] = [];
 
@@ -94,10 +102,25 @@ export async function createAuthKitEmulator(
       await next();
     });
   }
-  const failure = (queue: number[]): Response | undefined => {
-    const status = queue.shift();
-    if (status === undefined) return undefined;
-    return messageError(status, `Emulated failure (HTTP ${status}).`, {
+  const failure = (
+    queue: Array<number | "reset" | { stallMs: number }>,
+  ): Response | Promise<Response> | undefined => {
+    const fault = queue.shift();
+    if (fault === undefined) return undefined;
+    if (fault === "reset") {
+      // Headers go out, then the body errors: the client sees the connection drop mid-response.
+      const body = new ReadableStream({ start: (c) => c.error(new Error("emulated reset")) });
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    }
+    if (typeof fault === "object") {
+      return new Promise((resolve) =>
+        setTimeout(
+          () => resolve(messageError(504, "Emulated stall.", { "code": "emulated_failure" })),
+          fault.stallMs,
+        )
+      );
+    }
+    return messageError(fault, `Emulated failure (HTTP ${fault}).`, {
       "code": "emulated_failure",
     });
   };
@@ -134,11 +157,11 @@ export async function createAuthKitEmulator(
     app.all(`${prefix}/*`, (c) => messageError(404, `Not found: ${c.req.method} ${c.req.path}`));
   }
 
-  const enqueue = (queue: number[], status: number, count: number): void => {
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new RangeError(`Cannot fail with status ${status}: expected an HTTP status`);
+  const enqueue = <T>(queue: T[], fault: T, count: number): void => {
+    if (typeof fault === "number" && (!Number.isInteger(fault) || fault < 100 || fault > 599)) {
+      throw new RangeError(`Cannot fail with status ${fault}: expected an HTTP status`);
     }
-    for (let i = 0; i < count; i++) queue.push(status);
+    for (let i = 0; i < count; i++) queue.push(fault);
   };
   return {
     app,
@@ -146,6 +169,7 @@ export async function createAuthKitEmulator(
     setUserPermissions: (email, organizationId, permissions) =>
       state.users.setPermissions(email, organizationId, permissions),
     failNext: (status, count = 1) => enqueue(apiFailures, status, count),
+    stallNext: (ms, count = 1) => enqueue(apiFailures, { stallMs: ms }, count),
     failJwks: (status, count = 1) => enqueue(jwksFailures, status, count),
     requestCount: (path) =>
       path === undefined

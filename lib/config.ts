@@ -29,9 +29,18 @@ export interface Config {
     readonly apiHttps: boolean;
     /** Accepted `iss` values of WorkOS access tokens. */
     readonly issuers: readonly string[];
+    /** How long one WorkOS call may take before it counts as an outage (WORKOS_TIMEOUT_MS, 5000). */
+    readonly timeoutMs: number;
   };
+  /**
+   * How long a rotated refresh token stays usable by its client while neither of its successors has been
+   * used (REFRESH_GRACE_SECONDS, default 120): covers lost responses and concurrent refreshes.
+   */
+  readonly refreshGraceSeconds: number;
   /** Secret material from which cookie and encryption keys are derived. */
   readonly cookieEncryptionKey: string;
+  /** Earlier keys (COOKIE_ENCRYPTION_KEY_PREVIOUS), still accepted to open sealed values and cookies. */
+  readonly previousCookieEncryptionKeys: readonly string[];
   /** True when COOKIE_ENCRYPTION_KEY was not set and a per-process key was generated (emulator mode only). */
   readonly ephemeralKey: boolean;
   /** Demo users file for the emulator, when AUTHKIT_EMULATOR_USERS is set. */
@@ -93,6 +102,21 @@ const schema = z.object({
   COOKIE_ENCRYPTION_KEY: optional.refine((v) => v === undefined || v.length >= 32, {
     message: "must be at least 32 characters; generate one with `openssl rand -hex 32`",
   }),
+  COOKIE_ENCRYPTION_KEY_PREVIOUS: optional.refine(
+    (v) => v === undefined || v.split(",").map((k) => k.trim()).every((k) => k.length >= 32),
+    {
+      message:
+        "must be a comma-separated list of earlier COOKIE_ENCRYPTION_KEY values, each at least 32 characters",
+    },
+  ),
+  WORKOS_TIMEOUT_MS: optional.refine(
+    (v) => v === undefined || /^[0-9]{1,6}$/.test(v) && Number(v) >= 100,
+    { message: "must be a whole number of milliseconds, at least 100, e.g. 5000" },
+  ),
+  REFRESH_GRACE_SECONDS: optional.refine(
+    (v) => v === undefined || /^[0-9]{1,5}$/.test(v) && Number(v) <= 3600,
+    { message: "must be a whole number of seconds between 0 and 3600, e.g. 120" },
+  ),
   PUBLIC_URL: optional.refine((v) => v === undefined || isOrigin(v), {
     message: "must be an http(s) origin without a path, e.g. https://mcp.example.com",
   }),
@@ -259,8 +283,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiPort,
       apiHttps,
       issuers,
+      timeoutMs: e.WORKOS_TIMEOUT_MS === undefined ? 5000 : Number(e.WORKOS_TIMEOUT_MS),
     },
+    refreshGraceSeconds: e.REFRESH_GRACE_SECONDS === undefined
+      ? 120
+      : Number(e.REFRESH_GRACE_SECONDS),
     cookieEncryptionKey: e.COOKIE_ENCRYPTION_KEY ?? randomKey(),
+    previousCookieEncryptionKeys: (e.COOKIE_ENCRYPTION_KEY_PREVIOUS ?? "").split(",")
+      .map((k) => k.trim()).filter(Boolean),
     ephemeralKey: !e.COOKIE_ENCRYPTION_KEY,
     emulatorUsersFile: e.AUTHKIT_EMULATOR_USERS,
     onDeploy,

@@ -17,6 +17,8 @@ export const keys = {
   code: (codeHash: string): Deno.KvKey => ["oauth", "code", codeHash],
   /** A grant: one user signed in through one client. */
   grant: (grantId: string): Deno.KvKey => ["oauth", "grant", grantId],
+  /** Prefix of {@linkcode keys.grant}. */
+  grants: (): Deno.KvKey => ["oauth", "grant"],
   /** Index of a user's grants. */
   userGrant: (
     userId: string,
@@ -28,6 +30,18 @@ export const keys = {
   accessToken: (tokenHash: string): Deno.KvKey => ["oauth", "access", tokenHash],
   /** A refresh token, by its hash. */
   refreshToken: (tokenHash: string): Deno.KvKey => ["oauth", "refresh", tokenHash],
+  /** The heartbeat of the exchange in flight for a refresh token (expires when its process dies). */
+  refreshClaim: (tokenHash: string): Deno.KvKey => ["oauth", "refresh_claim", tokenHash],
+  /**
+   * The token pair issued in exchange for a refresh token or code, sealed, kept only for the grace window
+   * so a retry or a concurrent request gets the same pair.
+   */
+  issuedPair: (
+    kind: "refresh" | "code",
+    tokenHash: string,
+  ): Deno.KvKey => ["oauth", "issued_pair", kind, tokenHash],
+  /** A fingerprint of the current COOKIE_ENCRYPTION_KEY, to notice a key change at start. */
+  keyFingerprint: (): Deno.KvKey => ["oauth", "key_fingerprint"],
   /** Index of every token issued from a grant, so revoking the grant can delete them. */
   grantToken: (grantId: string, kind: "access" | "refresh", tokenHash: string): Deno.KvKey => [
     "oauth",

@@ -53,7 +53,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.port === 0) config = loadConfig({ ...options.env, PORT: String(server.addr.port) });
 
   const kv = options.kv ?? await openKv(config);
-  const keys = await deriveKeys(config.cookieEncryptionKey);
+  const keys = await deriveKeys(config.cookieEncryptionKey, config.previousCookieEncryptionKeys);
   const emulator = config.mode === "emulator"
     ? await createAuthKitEmulator({
       clientId: config.workos.clientId,

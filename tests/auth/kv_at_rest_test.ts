@@ -35,7 +35,7 @@ Deno.test("KV holds no access token, refresh token, code or WorkOS refresh token
 
   // The WorkOS refresh token is stored encrypted: decrypt it with the server's key to know what to look for.
   const keys = await deriveKeys(server.config.cookieEncryptionKey);
-  const store = new GrantStore(server.kv, keys.encryptionKey);
+  const store = new GrantStore(server.kv, keys.sealer);
   const upstream = await store.upstreamRefreshToken(
     grants[0] as Parameters<GrantStore["upstreamRefreshToken"]>[0],
   );

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Sealer } from "../../auth/crypto.ts";
 import { GrantStore } from "../../auth/grants.ts";
 import { createLocalImageGenerator } from "../../mcp/image/local.ts";
 import { encodeBase64 } from "../../mcp/image/_base64.ts";
@@ -137,7 +138,7 @@ export async function grantStore(kv: Deno.Kv): Promise<GrantStore> {
     "encrypt",
     "decrypt",
   ]);
-  return new GrantStore(kv, key);
+  return new GrantStore(kv, new Sealer([key]));
 }
 
 /**
