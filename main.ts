@@ -5,6 +5,7 @@
  * @module
  */
 import { ConfigError, resources } from "./lib/config.ts";
+import { withStableDevKey } from "./lib/dev_key.ts";
 import { log } from "./lib/log.ts";
 import { startServer } from "./lib/serve.ts";
 
@@ -12,7 +13,8 @@ import { startServer } from "./lib/serve.ts";
 const SHUTDOWN_DEADLINE_MS = 4000;
 
 try {
-  const server = await startServer({ env: Deno.env.toObject() });
+  const { env, keyFile } = await withStableDevKey(Deno.env.toObject());
+  const server = await startServer({ env });
   const { config } = server;
   const r = resources(config);
   log("info", "MCP server listening", {
@@ -33,7 +35,11 @@ try {
       }
       : { workos: `${config.workos.apiHttps ? "https" : "http"}://${config.workos.apiHostname}` }),
   });
-  if (config.ephemeralKey) {
+  if (keyFile) {
+    log("info", `COOKIE_ENCRYPTION_KEY is not set: emulator mode keeps its key in ${keyFile}`, {
+      keyFile,
+    });
+  } else if (config.ephemeralKey) {
     log("warn", "COOKIE_ENCRYPTION_KEY is not set: using a per-process key (emulator mode only)");
   }
   // Deno Deploy sends SIGINT and kills 5 s later: end streams (with `retry:`), finish requests, exit.

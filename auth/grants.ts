@@ -113,6 +113,22 @@ export class GrantStore {
     return await this.#sealer.seal(token, grantId);
   }
 
+  /**
+   * Seals the grant's WorkOS refresh token again with the current key (after a key rotation). False when
+   * the grant changed meanwhile (a refresh sealed it anew anyway).
+   */
+  async reseal(entry: Deno.KvEntry<Grant>): Promise<boolean> {
+    const grant = entry.value;
+    const plain = await this.#sealer.open(grant.upstreamRefreshToken, grant.id);
+    const updated = { ...grant, upstreamRefreshToken: await this.#sealer.seal(plain, grant.id) };
+    const res = await this.#kv.atomic().check(entry)
+      .set(keys.grant(grant.id), updated, {
+        expireIn: Math.max(1, grant.expiresAt - this.#now()),
+      })
+      .commit();
+    return res.ok;
+  }
+
   /** Ids of every grant in KV, live or not (for the key-change check at start). */
   async *allIds(): AsyncGenerator<string> {
     for await (const e of this.#kv.list({ prefix: keys.grants() })) {

@@ -59,6 +59,8 @@ export interface AuthKitEmulator {
    * between us and WorkOS: our timeout fires first).
    */
   stallNext(ms: number, count?: number): void;
+  /** Drops every queued failure and stall: the incident is over. */
+  clearFaults(): void;
   /** The next `count` JWKS requests answer `status`. */
   failJwks(status: number, count?: number): void;
   /** How many requests were served, in all or for one path (e.g. `/user_management/authenticate`). */
@@ -170,6 +172,7 @@ export async function createAuthKitEmulator(
       state.users.setPermissions(email, organizationId, permissions),
     failNext: (status, count = 1) => enqueue(apiFailures, status, count),
     stallNext: (ms, count = 1) => enqueue(apiFailures, { stallMs: ms }, count),
+    clearFaults: () => void apiFailures.splice(0),
     failJwks: (status, count = 1) => enqueue(jwksFailures, status, count),
     requestCount: (path) =>
       path === undefined

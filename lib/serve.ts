@@ -7,6 +7,8 @@
  */
 import type { Hono } from "hono";
 import { deriveKeys } from "../auth/crypto.ts";
+import { GrantStore } from "../auth/grants.ts";
+import { checkKeyChange } from "../auth/key_change.ts";
 import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
 import { createApp, type Service } from "../routes/app.ts";
@@ -54,6 +56,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const kv = options.kv ?? await openKv(config);
   const keys = await deriveKeys(config.cookieEncryptionKey, config.previousCookieEncryptionKeys);
+  await checkKeyChange(kv, new GrantStore(kv, keys.sealer), keys);
   const emulator = config.mode === "emulator"
     ? await createAuthKitEmulator({
       clientId: config.workos.clientId,

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { assertEquals, assertStringIncludes } from "@std/assert";
 import { ScriptedBrowser } from "../helpers/browser.ts";
 import {
   authorizeUrl,
