@@ -4,6 +4,11 @@
  * access token, create the grant and send the client its code with `state` and `iss`. A user in several
  * organizations first picks one (`POST /callback/organization`).
  *
+ * Once the client and its redirect URI were validated (at `/authorize`), a failure upstream goes back to
+ * the client as an RFC 6749 §4.1.2.1 error, so the MCP client stops waiting and tells the person:
+ * `temporarily_unavailable` when WorkOS could not be reached or refused our credentials (an outage, worth
+ * retrying), `access_denied` when WorkOS refused the sign-in. Both are logged.
+ *
  * @module
  */
 import { type Context, Hono } from "hono";
@@ -12,8 +17,9 @@ import { type AuthorizationRequest, authorizationResponseUrl } from "../auth/aut
 import { CODE_TTL_MS } from "../auth/codes.ts";
 import { browserStarted } from "../auth/pending.ts";
 import type { AuthServices } from "../auth/services.ts";
-import { UpstreamError, type UpstreamSession } from "../auth/workos.ts";
+import { suspectVariables, UpstreamError, type UpstreamSession } from "../auth/workos.ts";
 import { PageError } from "../lib/errors.ts";
+import { errorFields, log } from "../lib/log.ts";
 import { organizationPage } from "./pages/organization.ts";
 
 /** The AuthKit callback routes. */
@@ -68,7 +74,7 @@ export function callbackRoutes(auth: AuthServices): Hono {
         });
         return organizationPage(c, { organizations: err.organizations, selectionId: id, csrf });
       }
-      throw pageErrorOf(err);
+      return failed(c, request, err);
     }
   });
 
@@ -94,10 +100,48 @@ export function callbackRoutes(auth: AuthServices): Hono {
       );
       return await complete(c, payload.request, session);
     } catch (err) {
-      throw pageErrorOf(err);
+      return failed(c, payload.request, err);
     }
   });
   return app;
+
+  /**
+   * An upstream failure: back to the client with an OAuth error when its redirect URI is trusted, else a
+   * local page. Never a 500 for an upstream problem.
+   */
+  function failed(c: Context, request: AuthorizationRequest | null, err: unknown): Response {
+    if (!(err instanceof UpstreamError)) throw err;
+    const outage = err.kind === "unavailable";
+    const check = suspectVariables(err);
+    log(
+      outage ? "error" : "info",
+      outage ? "sign-in failed: WorkOS unavailable" : "sign-in refused by WorkOS",
+      {
+        ...(request ? { clientId: request.clientId } : {}),
+        ...(check ? { check } : {}),
+        ...errorFields(err),
+      },
+    );
+    if (!request) throw pageErrorOf(err);
+    c.header("cache-control", "no-store");
+    return c.redirect(
+      authorizationResponseUrl(
+        request.redirectUri,
+        issuer,
+        request.state,
+        outage
+          ? {
+            error: "temporarily_unavailable",
+            error_description: "The sign-in service is unavailable; try again shortly",
+          }
+          : {
+            error: "access_denied",
+            error_description: "The sign-in was not accepted; try signing in again",
+          },
+      ),
+      302,
+    );
+  }
 
   /**
    * Finishes a sign-in: for a client, creates the grant and its code and returns the browser to the
