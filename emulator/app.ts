@@ -39,6 +39,8 @@ export interface AuthKitEmulatorOptions {
   usersFile?: string | URL;
   /** Milliseconds since the epoch; default `Date.now`. */
   clock?: () => number;
+  /** A JSON file keeping sessions and refresh tokens across restarts; default: memory only. */
+  sessionsFile?: string;
 }
 
 /** A running emulator: its routes and the hooks tests use. */
@@ -87,7 +89,7 @@ export async function createAuthKitEmulator(
     clock,
     users: await UserDirectory.load(options.usersFile ?? DEFAULT_USERS_FILE),
     keys: await KeyRing.create(),
-    store: new SessionStore(),
+    store: await SessionStore.open(options.sessionsFile),
     startedAt: new Date(clock()).toISOString(),
   };
   const counts = new Map<string, number>();

@@ -50,6 +50,45 @@ export class SessionStore {
   #sessions = new Map<string, SessionRecord>();
   #refreshTokens = new Map<string, RefreshRecord>();
   #lastSignIn = new Map<string, string>();
+  #file: string | undefined;
+
+  /**
+   * A store kept only in memory, or, with `file`, whose sessions and refresh tokens are also written to
+   * that JSON file and read back on start: a restarted local server (`deno task dev` restarts on every
+   * save) keeps its signed-in users, as WorkOS would. Codes and pending tokens live minutes: memory only.
+   */
+  static async open(file?: string): Promise<SessionStore> {
+    const store = new SessionStore();
+    if (!file) return store;
+    store.#file = file;
+    try {
+      const saved = JSON.parse(await Deno.readTextFile(file)) as {
+        sessions?: SessionRecord[];
+        refreshTokens?: Array<[string, RefreshRecord]>;
+      };
+      for (const session of saved.sessions ?? []) store.#sessions.set(session.id, session);
+      for (const [token, record] of saved.refreshTokens ?? []) {
+        store.#refreshTokens.set(token, record);
+      }
+    } catch (err) {
+      // A missing or unreadable file starts empty: users sign in again, nothing worse.
+      if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
+    }
+    return store;
+  }
+
+  #save(): void {
+    if (!this.#file) return;
+    // Used refresh tokens are kept (to answer "already exchanged"), up to a bound.
+    const tokens = [...this.#refreshTokens];
+    const used = tokens.filter(([, r]) => r.used);
+    const keep = tokens.filter(([, r]) => !r.used).concat(used.slice(-1000));
+    Deno.writeTextFileSync(
+      this.#file,
+      JSON.stringify({ sessions: [...this.#sessions.values()], refreshTokens: keep }),
+      { mode: 0o600 },
+    );
+  }
 
   /** Mints a single-use authorization code. */
   issueCode(record: Omit<CodeRecord, "used">): string {
@@ -90,6 +129,7 @@ export class SessionStore {
     const session = { id: randomId("session_"), userId, organizationId, revoked: false };
     this.#sessions.set(session.id, session);
     this.#lastSignIn.set(userId, new Date(nowMs).toISOString());
+    this.#save();
     return session;
   }
 
@@ -102,12 +142,14 @@ export class SessionStore {
   revokeSession(id: string): void {
     const session = this.#sessions.get(id);
     if (session) session.revoked = true;
+    this.#save();
   }
 
   /** Mints a refresh token for `sessionId`. */
   issueRefreshToken(sessionId: string): string {
     const token = randomSecret();
     this.#refreshTokens.set(token, { sessionId, used: false });
+    this.#save();
     return token;
   }
 
@@ -126,6 +168,7 @@ export class SessionStore {
   consumeRefreshToken(token: string): void {
     const record = this.#refreshTokens.get(token);
     if (record) record.used = true;
+    this.#save();
   }
 
   /** When `userId` last signed in (ISO 8601), or `null`. */

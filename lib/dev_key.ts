@@ -8,6 +8,7 @@
  * @module
  */
 import { loadConfig } from "./config.ts";
+import { localKvDir } from "./serve.ts";
 
 /** The file name of the kept key, in the KV file's folder. */
 export const DEV_KEY_FILE = "cookie-encryption-key";
@@ -21,14 +22,10 @@ export async function withStableDevKey(
   env: Record<string, string | undefined>,
 ): Promise<{ env: Record<string, string | undefined>; keyFile: string | undefined }> {
   const config = loadConfig(env);
-  const path = config.kvPath;
-  if (
-    !config.ephemeralKey || config.mode !== "emulator" || config.onDeploy || path === undefined ||
-    path === ":memory:" || /^https?:\/\//.test(path)
-  ) {
+  const dir = localKvDir(config);
+  if (!config.ephemeralKey || config.mode !== "emulator" || config.onDeploy || !dir) {
     return { env, keyFile: undefined };
   }
-  const dir = path.replace(/[^/\\]*$/, "") || "./";
   const keyFile = `${dir}${DEV_KEY_FILE}`;
   let key: string;
   try {

@@ -62,6 +62,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clientId: config.workos.clientId,
       apiKey: config.workos.apiKey,
       ...(config.emulatorUsersFile ? { usersFile: config.emulatorUsersFile } : {}),
+      ...(localKvDir(config)
+        ? { sessionsFile: `${localKvDir(config)}emulator-sessions.json` }
+        : {}),
       ...(options.now ? { clock: options.now } : {}),
     })
     : undefined;
@@ -88,6 +91,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (!options.kv) kv.close();
     },
   };
+}
+
+/** The folder of a local KV file (with its trailing slash), or undefined for memory, remote or Deploy. */
+export function localKvDir(config: Pick<Config, "kvPath">): string | undefined {
+  const path = config.kvPath;
+  if (path === undefined || path === ":memory:" || /^https?:\/\//.test(path)) return undefined;
+  return path.replace(/[^/\\]*$/, "") || "./";
 }
 
 /**
