@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createAuthKitEmulator } from "../../emulator/app.ts";
+import { type AuthKitEmulator, createAuthKitEmulator } from "../../emulator/app.ts";
 import { type RoundRobinProxy, startProxy } from "./proxy.ts";
 
 /** One server process. */
@@ -32,6 +32,8 @@ export interface Cluster extends AsyncDisposable {
   readonly instances: Instance[];
   /** The shared KV file. */
   readonly kvPath: string;
+  /** The one WorkOS all instances talk to (for faults and counts). */
+  readonly emulator: AuthKitEmulator;
   /** Kills instance `index` with `signal` (default SIGKILL: a crash) and waits for it to exit. */
   stop(index: number, signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   close(): Promise<void>;
@@ -98,6 +100,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     proxy,
     instances,
     kvPath,
+    emulator,
     stop,
     close,
     [Symbol.asyncDispose]: close,
