@@ -6,7 +6,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import { deriveKeys } from "../auth/crypto.ts";
+import { type DerivedKeys, deriveKeys } from "../auth/crypto.ts";
 import { GrantStore } from "../auth/grants.ts";
 import { checkKeyChange } from "../auth/key_change.ts";
 import { createWorkOS } from "../auth/workos.ts";
@@ -14,6 +14,7 @@ import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts"
 import { createApp, type Service } from "../routes/app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { retryOnLock } from "./kv_retry.ts";
+import { errorFields, log } from "./log.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -56,13 +57,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const kv = options.kv ?? await openKv(config);
   const keys = await deriveKeys(config.cookieEncryptionKey, config.previousCookieEncryptionKeys);
-  await checkKeyChange(kv, new GrantStore(kv, keys.sealer), keys);
+  await startupKeyCheck(kv, keys);
   const emulator = config.mode === "emulator"
     ? await createAuthKitEmulator({
       clientId: config.workos.clientId,
       apiKey: config.workos.apiKey,
       ...(config.emulatorUsersFile ? { usersFile: config.emulatorUsersFile } : {}),
-      ...(localKvDir(config)
+      // Kept beside a local KV file this server opened itself (never beside a KV passed in).
+      ...(!options.kv && localKvDir(config)
         ? { sessionsFile: `${localKvDir(config)}emulator-sessions.json` }
         : {}),
       ...(options.now ? { clock: options.now } : {}),
@@ -91,6 +93,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (!options.kv) kv.close();
     },
   };
+}
+
+/**
+ * Runs the key-change scan, waiting for it at most a few seconds: KV trouble at start must not keep the
+ * server from listening (`/healthz` reports it); the scan then finishes in the background, and a grant it
+ * has not reached yet is ended on its next refresh instead.
+ */
+async function startupKeyCheck(kv: Deno.Kv, keys: DerivedKeys): Promise<void> {
+  const scan = checkKeyChange(kv, new GrantStore(kv, keys.sealer), keys).catch((err) => {
+    log("warn", "key-change check at start failed; grants are checked as they refresh", {
+      ...errorFields(err),
+    });
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([scan, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+  clearTimeout(timer);
 }
 
 /** The folder of a local KV file (with its trailing slash), or undefined for memory, remote or Deploy. */
