@@ -3,7 +3,7 @@ import type { Grant } from "../../auth/grants.ts";
 import { grantIdOf } from "../../auth/tokens.ts";
 import { keys } from "../../lib/kv_keys.ts";
 import { discover } from "../helpers/mcp_clients.ts";
-import { postForm, signIn } from "../helpers/oauth.ts";
+import { refreshTokens, signIn } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -14,11 +14,7 @@ async function grantOf(server: Server, token: string): Promise<Grant | null> {
 }
 
 function refresh(server: Server, clientId: string, token: string) {
-  return postForm(server.url, "/token", {
-    grant_type: "refresh_token",
-    refresh_token: token,
-    client_id: clientId,
-  });
+  return refreshTokens(server.url, clientId, token);
 }
 
 Deno.test("refresh_token grant re-reads permissions from WorkOS: removal and return", async () => {
@@ -46,6 +42,7 @@ Deno.test("refresh_token grant after the WorkOS session is revoked fails with in
   const res = await refresh(server, alice.clientId, alice.refreshToken);
   assertEquals([res.status, res.body.error], [400, "invalid_grant"]);
   assertEquals(await grantOf(server, alice.accessToken), null);
+  assertEquals(await bearer(server, alice.accessToken), 401, "the client is told to sign in again");
 });
 
 Deno.test("permissions older than half the bound are refreshed on the next MCP request, even without a client refresh", async () => {

@@ -12,6 +12,7 @@ import {
   browserSignIn,
   postForm,
   REDIRECT_URI,
+  refreshTokens,
   register,
   signIn,
 } from "../helpers/oauth.ts";
@@ -21,11 +22,7 @@ type Server = Awaited<ReturnType<typeof startTestServer>>;
 const AUTHENTICATE = "/user_management/authenticate";
 
 function refresh(server: Server, clientId: string, token: string) {
-  return postForm(server.url, "/token", {
-    grant_type: "refresh_token",
-    refresh_token: token,
-    client_id: clientId,
-  });
+  return refreshTokens(server.url, clientId, token);
 }
 
 async function grantOf(server: Server, token: string): Promise<Grant | null> {

@@ -120,6 +120,15 @@ export async function postForm(
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
 }
 
+/** A `refresh_token` grant at `<base>/token` for `clientId`. */
+export function refreshTokens(base: string, clientId: string, refreshToken: string) {
+  return postForm(base, "/token", {
+    grant_type: "refresh_token",
+    refresh_token: refreshToken,
+    client_id: clientId,
+  });
+}
+
 /** Registers a public client and signs `email` in through the whole flow; resolves to tokens. */
 export async function signIn(
   base: string,
