@@ -13,7 +13,8 @@ import { rememberState } from "../auth/pending.ts";
 import { resources } from "../lib/config.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { handleRevocationRequest, handleTokenRequest } from "../auth/token_endpoint.ts";
-import { OAuthError, PageError } from "../lib/errors.ts";
+import { OAuthError, PageError, RequestError } from "../lib/errors.ts";
+import { readBrowserForm } from "./forms.ts";
 import { consentPage } from "./pages/consent.ts";
 
 /** `/register`, `/authorize`, `/token`, `/revoke`. */
@@ -26,6 +27,13 @@ export function oauthRoutes(auth: AuthServices): Hono {
   app.use("/revoke", cors({ origin: "*", allowMethods: ["POST", "OPTIONS"] }));
 
   app.post("/register", async (c) => {
+    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json") {
+      throw new RequestError(
+        "unsupported_media_type",
+        "Cannot register client: Content-Type must be application/json (RFC 7591 §3.1)",
+      );
+    }
     let body: unknown;
     try {
       body = await c.req.json();
@@ -59,8 +67,8 @@ export function oauthRoutes(auth: AuthServices): Hono {
 
   // The Origin check (Hono's csrf) is a second line behind the CSRF token bound to cookie and request.
   app.post("/authorize", csrf({ origin: new URL(issuer).origin }), async (c) => {
-    const form = await c.req.parseBody();
-    const field = (name: string) => (typeof form[name] === "string" ? form[name] as string : "");
+    const form = await readBrowserForm(c);
+    const field = (name: string) => form.get(name) ?? "";
     const request = await auth.consent.consume(c, field("request_id"), field("csrf_token"));
     if (!request) {
       throw new PageError(
