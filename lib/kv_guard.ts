@@ -51,10 +51,14 @@ export function translate(err: unknown): unknown {
       { cause: err },
     );
   }
-  if (err instanceof TypeError) return err; // a programming error (bad key type), not storage
+  // The runtime reports SQLite trouble as TypeError too ("disk I/O error", "Can not write to a
+  // read-only database."); any other TypeError is a programming error (a bad key type), not storage.
+  if (err instanceof TypeError && !STORAGE_MESSAGE.test(err.message)) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new StorageError("kv_failed", `KV failed: ${message}`, { cause: err });
 }
+
+const STORAGE_MESSAGE = /disk|I\/O|read-?only|database|locked|sqlite|connect|network|unavailable/i;
 
 const SIMPLE = new Set(["get", "getMany", "set", "delete", "enqueue"]);
 

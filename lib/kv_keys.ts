@@ -84,6 +84,8 @@ export const keys = {
   toolCatalog: (): Deno.KvKey => ["mcp", "catalog"],
   /** The key `/healthz` reads to prove KV answers (never written). */
   healthProbe: (): Deno.KvKey => ["health", "probe"],
+  /** The key an instance writes (and deletes) to prove KV takes writes: `/healthz` and the start probe. */
+  healthWrite: (instanceId: string): Deno.KvKey => ["health", "write", instanceId],
   /** An audit event under its user. */
   auditUserEvent: (
     userId: string,

@@ -11,6 +11,7 @@ import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
 import { createApp, type Service } from "../routes/app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { assertWritable } from "./kv_probe.ts";
 import { retryOnLock } from "./kv_retry.ts";
 
 /** A running server. */
@@ -53,6 +54,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.port === 0) config = loadConfig({ ...options.env, PORT: String(server.addr.port) });
 
   const kv = options.kv ?? await openKv(config);
+  if (!options.kv) {
+    try {
+      await assertWritable(kv, config.kvPath); // a read-only file would fail every write later
+    } catch (err) {
+      kv.close();
+      await server.shutdown();
+      throw err;
+    }
+  }
   const keys = await deriveKeys(config.cookieEncryptionKey);
   const emulator = config.mode === "emulator"
     ? await createAuthKitEmulator({
