@@ -12,6 +12,15 @@ import type { Client, ClientStore } from "./clients.ts";
 import { isS256Challenge } from "./pkce.ts";
 import { ourResource } from "./resource.ts";
 
+/** Longest `state` kept (it is stored until the callback and echoed back to the client). */
+export const MAX_STATE_CHARS = 2000;
+/**
+ * Longest `scope` kept: the request is stored while the user consents and signs in, so caller data is
+ * bounded before it reaches KV (values are limited to 64 KiB; 33,000 characters of scope used to fail
+ * the write with a 500).
+ */
+export const MAX_SCOPE_CHARS = 1000;
+
 /** A validated authorization request, kept server-side from consent to code issuance. */
 export interface AuthorizationRequest {
   clientId: string;
@@ -78,7 +87,12 @@ export async function validateAuthorizationRequest(
     }
   }
   const scope = single("scope");
-  if (state !== null && state.length > 2000) return fail("invalid_request", "state is too long");
+  if (state !== null && state.length > MAX_STATE_CHARS) {
+    return fail("invalid_request", `state is too long (at most ${MAX_STATE_CHARS} characters)`);
+  }
+  if (scope !== null && scope.length > MAX_SCOPE_CHARS) {
+    return fail("invalid_scope", `scope is too long (at most ${MAX_SCOPE_CHARS} characters)`);
+  }
   return {
     ok: true,
     client,

@@ -33,6 +33,13 @@ export interface Client {
   createdAt: number;
 }
 
+/**
+ * The most a registration may store, as JSON: generous for real clients (Claude, Cursor, VS Code and
+ * mcp-remote register well under 1 KiB) and small against KV's 64 KiB value limit, so anonymous callers
+ * cannot fill storage with large records.
+ */
+export const MAX_METADATA_BYTES = 8 * 1024;
+
 const httpsUrl = z.string().max(2000).refine((v) => {
   try {
     return ["https:", "http:"].includes(new URL(v).protocol);
@@ -43,7 +50,8 @@ const httpsUrl = z.string().max(2000).refine((v) => {
 
 /** RFC 7591 §2 metadata we accept; unknown fields are ignored, as the RFC requires. */
 const metadataSchema = z.object({
-  redirect_uris: z.array(z.string()).min(1, "at least one redirect URI is required").max(10),
+  redirect_uris: z.array(z.string().max(2000)).min(1, "at least one redirect URI is required")
+    .max(10),
   token_endpoint_auth_method: z.enum(AUTH_METHODS).default("client_secret_basic"),
   grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).min(1)
     .default(["authorization_code", "refresh_token"]),
@@ -99,6 +107,13 @@ export class ClientStore {
       throw new OAuthError(code, `Cannot register client: ${field}: ${issue.message}`);
     }
     const m = parsed.data;
+    const stored = new TextEncoder().encode(JSON.stringify(m)).length;
+    if (stored > MAX_METADATA_BYTES) {
+      throw new OAuthError(
+        "invalid_client_metadata",
+        `Cannot register client: metadata: too large (${stored} bytes; at most ${MAX_METADATA_BYTES})`,
+      );
+    }
     if (m.grant_types.includes("refresh_token") && !m.grant_types.includes("authorization_code")) {
       throw new OAuthError(
         "invalid_client_metadata",

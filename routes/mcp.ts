@@ -89,6 +89,8 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     }
 
     const initialize = isInitializeRequest(body);
+    const oversized = initialize ? oversizedInit(body) : null;
+    if (oversized) return oversized;
     let session: SessionRecord | null = null;
     if (!initialize) {
       const found = await requireSession(c, mcp);
@@ -152,6 +154,30 @@ async function requireSession(c: Context<Env>, mcp: McpRuntime): Promise<Session
   }
   const session = await mcp.sessions.find(c.var.identity, id);
   return session ?? jsonRpcError(404, ERROR_CODES.sessionNotFound, "Session not found");
+}
+
+/** The most of `clientInfo`, and of `capabilities`, a session record keeps (KV values: 64 KiB). */
+export const MAX_INIT_FIELD_BYTES = 16 * 1024;
+
+/** A JSON-RPC -32602 (HTTP 400) naming the field when `clientInfo` or `capabilities` is too large. */
+function oversizedInit(body: InitializeRequest): Response | null {
+  for (
+    const [field, value] of [["clientInfo", body.params.clientInfo], [
+      "capabilities",
+      body.params.capabilities,
+    ]] as const
+  ) {
+    const size = new TextEncoder().encode(JSON.stringify(value ?? null)).length;
+    if (size > MAX_INIT_FIELD_BYTES) {
+      return jsonRpcError(
+        400,
+        ERROR_CODES.invalidParams,
+        `Invalid params: ${field} is too large (${size} bytes; at most ${MAX_INIT_FIELD_BYTES})`,
+        { id: (body as { id?: string | number }).id ?? null },
+      );
+    }
+  }
+  return null;
 }
 
 /** What an `initialize` tells us about the client, for the session record. */
