@@ -82,6 +82,12 @@ export const keys = {
   busEvents: (): Deno.KvKey => ["mcp", "bus", "event"],
   /** The fingerprint of the tool catalog last announced (see `mcp/catalog.ts`). */
   toolCatalog: (): Deno.KvKey => ["mcp", "catalog"],
+  /** A fixed-window request counter of one caller (by address hash) for one action. */
+  rateWindow: (
+    action: string,
+    callerHash: string,
+    windowStart: number,
+  ): Deno.KvKey => ["rate", action, callerHash, windowStart],
   /** The key `/healthz` reads to prove KV answers (never written). */
   healthProbe: (): Deno.KvKey => ["health", "probe"],
   /** The key an instance writes (and deletes) to prove KV takes writes: `/healthz` and the start probe. */

@@ -31,6 +31,7 @@ import type { ToolCallRecord } from "../mcp/tool.ts";
 import { accountRoutes } from "./account.ts";
 import { limitBodies } from "./body_limits.ts";
 import { errorFormatFor } from "./error_format.ts";
+import { rateLimitAnonymous } from "./rate_limits.ts";
 import { callbackRoutes } from "./callback.ts";
 import { healthRoutes } from "./health.ts";
 import { homeRoutes } from "./home.ts";
@@ -101,6 +102,13 @@ export function createApp(input: AppDeps): Service {
   app.use(requestLog({ key: deps.keys.logKey, instance: mcp.instanceId }));
 
   app.use(limitBodies());
+  app.use(
+    rateLimitAnonymous({
+      kv: deps.kv,
+      limits: deps.config.limits,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
 
   // The one place failures become HTTP answers, in the format of the route they reached.
   app.onError((err, c) => {
