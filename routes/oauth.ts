@@ -54,7 +54,9 @@ export function oauthRoutes(auth: AuthServices): Hono {
     );
     if (!outcome.ok) return c.redirect(outcome.redirect, 302);
     const { client, request } = outcome;
-    if (await auth.consent.isApproved(c, client.clientId)) return await toAuthKit(c, request);
+    if (await auth.consent.isApproved(c, client.clientId, request.redirectUri)) {
+      return await toAuthKit(c, request);
+    }
     const { requestId, csrf } = await auth.consent.begin(c, request);
     return consentPage(c, {
       client,
@@ -95,7 +97,7 @@ export function oauthRoutes(auth: AuthServices): Hono {
         302,
       );
     }
-    await auth.consent.remember(c, request.clientId);
+    await auth.consent.remember(c, request.clientId, request.redirectUri);
     return await toAuthKit(c, request);
   });
 
