@@ -16,6 +16,7 @@ import { handleRevocationRequest, handleTokenRequest } from "../auth/token_endpo
 import { OAuthError, PageError, RequestError } from "../lib/errors.ts";
 import { readBrowserForm } from "./forms.ts";
 import { consentPage } from "./pages/consent.ts";
+import { errorLinkPage } from "./pages/error_link.ts";
 
 /** `/register`, `/authorize`, `/token`, `/revoke`. */
 export function oauthRoutes(auth: AuthServices): Hono {
@@ -52,7 +53,10 @@ export function oauthRoutes(auth: AuthServices): Hono {
       auth.clients,
       auth.config,
     );
-    if (!outcome.ok) return c.redirect(outcome.redirect, 302);
+    if (!outcome.ok) {
+      // RFC 9700 §4.11.2: no automatic redirect where it could make us an open redirector.
+      return outcome.automatic ? c.redirect(outcome.redirect, 302) : errorLinkPage(c, outcome);
+    }
     const { client, request } = outcome;
     if (await auth.consent.isApproved(c, client.clientId, request.redirectUri)) {
       return await toAuthKit(c, request);
