@@ -54,6 +54,8 @@ export const keys = {
     userId: string,
     sessionId: string,
   ): Deno.KvKey => ["mcp", "sse", userId, sessionId],
+  /** Prefix of {@linkcode keys.sseSession} for one user. */
+  sseSessions: (userId: string): Deno.KvKey => ["mcp", "sse", userId],
   /** A delivery waiting for the SSE streams of instance `instanceId` (see `mcp/sse_relay.ts`). */
   sseOutbox: (
     instanceId: string,

@@ -10,6 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import type { DerivedKeys } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
 import { imageGeneratorFromConfig } from "../mcp/image/from_env.ts";
+import { GrantLimits } from "../mcp/grant_limits.ts";
 import { createMcpRuntime, type McpRuntime } from "../mcp/runtime.ts";
 import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
@@ -181,8 +182,15 @@ export function createApp(input: AppDeps): Service {
   app.route("/.well-known", wellKnownRoutes(deps.config));
   app.route("/", oauthRoutes(auth));
   app.route("/", callbackRoutes(auth));
-  app.route("/", mcpRoutes(auth, mcp));
-  app.route("/", sseRoutes(auth, mcp));
+  const grantLimits = new GrantLimits({
+    kv: deps.kv,
+    maxStreams: deps.config.limits.maxStreamsPerGrant,
+    maxSessions: deps.config.limits.maxSessionsPerGrant,
+    sessionIdleMs: deps.config.mcp.sessionIdleSeconds * 1000,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  app.route("/", mcpRoutes(auth, mcp, grantLimits));
+  app.route("/", sseRoutes(auth, mcp, grantLimits));
   app.route(
     "/",
     accountRoutes(auth, {
