@@ -136,3 +136,34 @@ c.execute('COMMIT')`,
     });
   },
 });
+
+Deno.test("a process killed outright (as by a KV panic) restarts on the same file with nothing lost", async () => {
+  await withKvDir(async (path) => {
+    const env = { PORT: "0", HOSTNAME: "127.0.0.1", KV_PATH: path };
+    const first = await spawnServer(env);
+    const res = await register(first.origin);
+    assertEquals(res.status, 201);
+    const { client_id } = await res.json();
+    first.process.kill("SIGKILL"); // no shutdown path runs, as when the runtime aborts
+    await first.exited;
+
+    const second = await spawnServer(env, 1);
+    try {
+      assertEquals((await fetch(`${second.origin}/healthz`).then((r) => r.json())).status, "ok");
+      const url = new URL(`${second.origin}/authorize`);
+      url.search = new URLSearchParams({
+        response_type: "code",
+        client_id,
+        redirect_uri: "http://127.0.0.1:9/cb",
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method: "S256",
+      }).toString();
+      const consent = await fetch(url);
+      assertEquals(consent.status, 200, "the registration survived the kill");
+      await consent.body?.cancel();
+    } finally {
+      second.process.kill("SIGTERM");
+      await second.exited;
+    }
+  });
+});
