@@ -57,22 +57,26 @@ export async function probeKv(
 }
 
 /**
- * Refuses a database that cannot take a write (a read-only or immutable file, a full disk).
- * @throws {ConfigError} naming KV_PATH (or DENO_KV_URL) and the fix.
+ * Refuses a local database file that cannot take a write (a read-only or immutable file, a full disk):
+ * Deno would open it read-only without a word and every write would fail. A remote database (Deno
+ * Deploy's, KV Connect) that does not answer at start is more likely a passing outage: that is left to
+ * `/healthz` and the 503s, so a restart loop does not follow it.
+ * @returns the probe, for the caller to log when it failed on a remote database.
+ * @throws {ConfigError} naming KV_PATH and the fix.
  */
-export async function assertWritable(kv: Deno.Kv, kvPath: string | undefined): Promise<void> {
-  // Longer than a request's deadline: instances starting together on one file may queue briefly.
-  const probe = await probeKv(kv, `start-${crypto.randomUUID()}`, START_PROBE_TIMEOUT_MS);
-  if (probe.ok) return;
-  const remote = kvPath !== undefined && /^https?:\/\//.test(kvPath);
+export async function assertWritable(kv: Deno.Kv, kvPath: string | undefined): Promise<KvProbe> {
+  const local = kvPath !== undefined && kvPath !== ":memory:" && !/^https?:\/\//.test(kvPath);
+  // Longer than a request's deadline for a file: instances starting together on one may queue briefly.
+  const probe = await probeKv(
+    kv,
+    `start-${crypto.randomUUID()}`,
+    local ? START_PROBE_TIMEOUT_MS : PROBE_TIMEOUT_MS,
+  );
+  if (probe.ok || !local) return probe;
   throw new ConfigError(
-    remote ? "DENO_KV_URL" : "KV_PATH",
-    `the database ${kvPath ?? "(Deno Deploy)"} cannot be ${
+    "KV_PATH",
+    `the database ${kvPath} cannot be ${
       probe.read ? "written" : "read"
-    } (${probe.error}); ${
-      remote
-        ? "check the URL, DENO_KV_ACCESS_TOKEN and the database's state"
-        : "make the file and its directory writable by this process (and the -wal and -shm files beside it), or point KV_PATH at a writable location"
-    }`,
+    } (${probe.error}); make the file and its directory writable by this process (and the -wal and -shm files beside it), or point KV_PATH at a writable location`,
   );
 }

@@ -12,6 +12,7 @@ import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts"
 import { createApp, type Service } from "../routes/app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { assertWritable } from "./kv_probe.ts";
+import { log } from "./log.ts";
 import { retryOnLock } from "./kv_retry.ts";
 
 /** A running server. */
@@ -56,7 +57,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const kv = options.kv ?? await openKv(config);
   if (!options.kv) {
     try {
-      await assertWritable(kv, config.kvPath); // a read-only file would fail every write later
+      // A read-only local file would fail every write later; a remote one is only reported.
+      const probe = await assertWritable(kv, config.kvPath);
+      if (!probe.ok) log("warn", "KV does not answer at start", { ...probe });
     } catch (err) {
       kv.close();
       await server.shutdown();
