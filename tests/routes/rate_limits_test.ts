@@ -115,3 +115,16 @@ Deno.test("an unused registration lapses after 24 h; one used at the token endpo
   assertEquals(kept.status, 200);
   await kept.body?.cancel();
 });
+
+Deno.test("GET /account without a browser session counts as starting a sign-in", async () => {
+  await using server = await startTestServer({ AUTHORIZE_RATE_LIMIT: "1" });
+  const first = await fetch(`${server.url}/account`, { redirect: "manual" });
+  assertEquals(first.status, 302);
+  await first.body?.cancel();
+  const refused = await fetch(`${server.url}/account`, {
+    redirect: "manual",
+    headers: { accept: "text/html" },
+  });
+  assertEquals(refused.status, 429);
+  assertStringIncludes(await refused.text(), "rate_limited");
+});
