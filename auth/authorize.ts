@@ -2,7 +2,13 @@
  * Validation of an authorization request (`GET /authorize`). The client and its exact redirect URI are
  * checked before anything else; until both are known good, errors are shown locally and never redirected
  * (mcp-spec AS9; CVE-2025-4143 class). After that, errors go back to the client as RFC 6749 §4.1.2.1
- * redirects carrying `iss` (RFC 9207).
+ * redirects carrying `iss` (RFC 9207), automatically only where that cannot make our origin an open
+ * redirector: every client here registered itself anonymously, so anyone can register
+ * `https://evil.example/…` and have a bad request bounce a victim there through us (RFC 9700
+ * §4.11.2). A redirect URI on a loopback host or with a private-use scheme (RFC 8252 §7.1, §7.3) can
+ * only reach software on the user's own device, and those clients wait for `error=` on their callback,
+ * so they are redirected at once; for any other redirect URI the error is shown on a page of ours with
+ * a link the user may follow.
  *
  * @module
  */
@@ -10,7 +16,17 @@ import type { Config } from "../lib/config.ts";
 import { PageError } from "../lib/errors.ts";
 import type { Client, ClientStore } from "./clients.ts";
 import { isS256Challenge } from "./pkce.ts";
+import { isLoopbackHost } from "./redirect_uri.ts";
 import { ourResource } from "./resource.ts";
+
+/** Longest `state` kept (it is stored until the callback and echoed back to the client). */
+export const MAX_STATE_CHARS = 2000;
+/**
+ * Longest `scope` kept: the request is stored while the user consents and signs in, so caller data is
+ * bounded before it reaches KV (values are limited to 64 KiB; 33,000 characters of scope used to fail
+ * the write with a 500).
+ */
+export const MAX_SCOPE_CHARS = 1000;
 
 /** A validated authorization request, kept server-side from consent to code issuance. */
 export interface AuthorizationRequest {
@@ -22,10 +38,25 @@ export interface AuthorizationRequest {
   scopes: string[];
 }
 
-/** The outcome of validation: a request to continue with, or a redirect carrying an error. */
+/**
+ * The outcome of validation: a request to continue with, or an error for the client (`redirect`, sent
+ * at once when `automatic`, else offered as a link on an error page).
+ */
 export type AuthorizeOutcome =
   | { ok: true; client: Client; request: AuthorizationRequest }
-  | { ok: false; redirect: string };
+  | { ok: false; redirect: string; automatic: boolean; error: string; description: string };
+
+/**
+ * Whether errors may be redirected to `redirectUri` without the user's action: loopback hosts and
+ * private-use schemes only (they cannot leave the user's device).
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11.2
+ */
+export function redirectsErrorsAutomatically(redirectUri: string): boolean {
+  const url = URL.parse(redirectUri);
+  if (!url) return false;
+  if (url.protocol === "http:" || url.protocol === "https:") return isLoopbackHost(url.hostname);
+  return true; // a private-use scheme (redirect_uri.ts admits no other)
+}
 
 /**
  * Validates the query of `GET /authorize`.
@@ -58,6 +89,9 @@ export async function validateAuthorizationRequest(
   const fail = (error: string, description: string): AuthorizeOutcome => ({
     ok: false,
     redirect: errorRedirect(redirectUri, config.publicUrl, state, error, description),
+    automatic: redirectsErrorsAutomatically(redirectUri),
+    error,
+    description,
   });
   if (single("response_type") !== "code") {
     return fail("unsupported_response_type", "response_type must be code");
@@ -78,7 +112,12 @@ export async function validateAuthorizationRequest(
     }
   }
   const scope = single("scope");
-  if (state !== null && state.length > 2000) return fail("invalid_request", "state is too long");
+  if (state !== null && state.length > MAX_STATE_CHARS) {
+    return fail("invalid_request", `state is too long (at most ${MAX_STATE_CHARS} characters)`);
+  }
+  if (scope !== null && scope.length > MAX_SCOPE_CHARS) {
+    return fail("invalid_scope", `scope is too long (at most ${MAX_SCOPE_CHARS} characters)`);
+  }
   return {
     ok: true,
     client,

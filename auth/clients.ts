@@ -31,7 +31,30 @@ export interface Client {
   softwareId: string | null;
   softwareVersion: string | null;
   createdAt: number;
+  /**
+   * When the registration lapses unless used: {@linkcode UNUSED_CLIENT_TTL_MS} after registering,
+   * {@linkcode CLIENT_IN_USE_TTL_MS} after its last authentication at the token or revocation
+   * endpoint. Absent on registrations stored before expiry existed (they never lapse).
+   */
+  expiresAt?: number;
 }
+
+/** A registration never used at the token endpoint lapses after 24 hours (anonymous ones cannot pile up). */
+export const UNUSED_CLIENT_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A registration in use lives 60 days past its last token request: longer than a grant's 30-day
+ * refresh window, so a client whose refresh token is still valid is never forgotten under it.
+ */
+export const CLIENT_IN_USE_TTL_MS = 60 * 24 * 60 * 60 * 1000;
+/** The expiry is rewritten at most once a day per client, not on every token request. */
+const RENEW_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The most a registration may store, as JSON: generous for real clients (Claude, Cursor, VS Code and
+ * mcp-remote register well under 1 KiB) and small against KV's 64 KiB value limit, so anonymous callers
+ * cannot fill storage with large records.
+ */
+export const MAX_METADATA_BYTES = 8 * 1024;
 
 const httpsUrl = z.string().max(2000).refine((v) => {
   try {
@@ -43,7 +66,8 @@ const httpsUrl = z.string().max(2000).refine((v) => {
 
 /** RFC 7591 §2 metadata we accept; unknown fields are ignored, as the RFC requires. */
 const metadataSchema = z.object({
-  redirect_uris: z.array(z.string()).min(1, "at least one redirect URI is required").max(10),
+  redirect_uris: z.array(z.string().max(2000)).min(1, "at least one redirect URI is required")
+    .max(10),
   token_endpoint_auth_method: z.enum(AUTH_METHODS).default("client_secret_basic"),
   grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).min(1)
     .default(["authorization_code", "refresh_token"]),
@@ -99,6 +123,13 @@ export class ClientStore {
       throw new OAuthError(code, `Cannot register client: ${field}: ${issue.message}`);
     }
     const m = parsed.data;
+    const stored = new TextEncoder().encode(JSON.stringify(m)).length;
+    if (stored > MAX_METADATA_BYTES) {
+      throw new OAuthError(
+        "invalid_client_metadata",
+        `Cannot register client: metadata: too large (${stored} bytes; at most ${MAX_METADATA_BYTES})`,
+      );
+    }
     if (m.grant_types.includes("refresh_token") && !m.grant_types.includes("authorization_code")) {
       throw new OAuthError(
         "invalid_client_metadata",
@@ -122,8 +153,9 @@ export class ClientStore {
       softwareId: m.software_id ?? null,
       softwareVersion: m.software_version ?? null,
       createdAt: now,
+      expiresAt: now + UNUSED_CLIENT_TTL_MS,
     };
-    await this.#kv.set(keys.client(clientId), client);
+    await this.#kv.set(keys.client(clientId), client, { expireIn: UNUSED_CLIENT_TTL_MS });
     return {
       client_id: clientId,
       client_id_issued_at: Math.floor(now / 1000),
@@ -144,7 +176,25 @@ export class ClientStore {
   /** The client, or null when unknown. */
   async get(clientId: string): Promise<Client | null> {
     if (clientId.length > 200) return null;
-    return (await this.#kv.get<Client>(keys.client(clientId))).value;
+    return live((await this.#kv.get<Client>(keys.client(clientId))).value, this.#now());
+  }
+
+  /**
+   * Marks `client` as in use: its registration now lapses {@linkcode CLIENT_IN_USE_TTL_MS} from now.
+   * Written at most once a day; a lost race with another instance's renewal changes nothing.
+   */
+  async renew(client: Client): Promise<void> {
+    const now = this.#now();
+    if (client.expiresAt === undefined) return;
+    if (client.expiresAt - now > CLIENT_IN_USE_TTL_MS - RENEW_AFTER_MS) return;
+    const key = keys.client(client.clientId);
+    const entry = await this.#kv.get<Client>(key);
+    if (!live(entry.value, now)) return;
+    await this.#kv.atomic().check(entry).set(
+      key,
+      { ...entry.value, expiresAt: now + CLIENT_IN_USE_TTL_MS },
+      { expireIn: CLIENT_IN_USE_TTL_MS },
+    ).commit();
   }
 
   /**
@@ -182,8 +232,14 @@ export class ClientStore {
         throw invalidClient("wrong client secret", basic !== null);
       }
     }
+    await this.renew(client);
     return client;
   }
+}
+
+/** `client` unless it has lapsed (KV's `expireIn` is lazy, so expiry is checked on read). */
+function live(client: Client | null, now: number): Client | null {
+  return client && (client.expiresAt === undefined || client.expiresAt > now) ? client : null;
 }
 
 function invalidClient(reason: string, basic: boolean): OAuthError {

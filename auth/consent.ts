@@ -1,7 +1,9 @@
 /**
  * Consent: the per-browser record of approved clients, the CSRF token of the consent form, and the
  * server-side copy of the authorization request awaiting consent. The approval cookie is a signed
- * `__Host-` cookie bound to client ids (mcp-spec §2.3, confused-deputy protections).
+ * `__Host-` cookie bound to client ids and redirect URIs together (mcp-spec §2.3, confused-deputy
+ * protections): approving a client for its loopback callback does not approve the same client sending
+ * the user to another of its registered redirect URIs.
  *
  * On `http://localhost` the cookies still carry `Secure`: browsers treat localhost as a secure context
  * and accept them, and a `__Host-` cookie without `Secure` would be rejected outright.
@@ -14,7 +16,7 @@ import { keys } from "../lib/kv_keys.ts";
 import type { AuthorizationRequest } from "./authorize.ts";
 import { randomToken, sha256, timingSafeEqual } from "./crypto.ts";
 
-/** Remembered approvals: client ids, most recent first. */
+/** Remembered approvals: hashes of (client id, redirect URI), most recent first. */
 export const CONSENT_COOKIE = "__Host-mcp-consent";
 /** The consent form's CSRF token (double submit, also bound to the stored request). */
 export const CSRF_COOKIE = "__Host-mcp-csrf";
@@ -24,6 +26,14 @@ const CONSENT_MAX_AGE_S = 90 * 24 * 60 * 60;
 const MAX_REMEMBERED = 20;
 
 const COOKIE = { path: "/", secure: true, httpOnly: true, sameSite: "Lax" } as const;
+
+/**
+ * One approval as stored in the cookie: a hash of the pair, so the cookie stays small (redirect URIs
+ * may be 2,000 characters) and names neither.
+ */
+async function approvalId(clientId: string, redirectUri: string): Promise<string> {
+  return (await sha256(`${clientId}\n${redirectUri}`)).slice(0, 22);
+}
 
 /** What a browser form carries server-side between rendering and posting. */
 export type FormPayload =
@@ -55,14 +65,15 @@ export class Consent {
     this.#now = now;
   }
 
-  /** Whether this browser already approved `clientId`. */
-  async isApproved(c: Context, clientId: string): Promise<boolean> {
-    return (await this.#approved(c)).includes(clientId);
+  /** Whether this browser already approved `clientId` sending it back to `redirectUri`. */
+  async isApproved(c: Context, clientId: string, redirectUri: string): Promise<boolean> {
+    return (await this.#approved(c)).includes(await approvalId(clientId, redirectUri));
   }
 
-  /** Remembers in this browser that `clientId` was approved. */
-  async remember(c: Context, clientId: string): Promise<void> {
-    const list = [clientId, ...(await this.#approved(c)).filter((id) => id !== clientId)]
+  /** Remembers in this browser that `clientId` was approved for `redirectUri`. */
+  async remember(c: Context, clientId: string, redirectUri: string): Promise<void> {
+    const id = await approvalId(clientId, redirectUri);
+    const list = [id, ...(await this.#approved(c)).filter((x) => x !== id)]
       .slice(0, MAX_REMEMBERED);
     await setSignedCookie(c, CONSENT_COOKIE, JSON.stringify(list), this.#secrets[0]!, {
       ...COOKIE,

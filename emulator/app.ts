@@ -73,6 +73,54 @@ export interface AuthKitEmulator {
   auditEvents(): unknown[];
 }
 
+/**
+ * The emulator's pages may not be framed (clickjacking of the sign-in form), as ours may not: both
+ * `X-Frame-Options` and CSP `frame-ancestors`.
+ * @see https://www.rfc-editor.org/rfc/rfc7034 (X-Frame-Options)
+ */
+async function hardenPages(c: Context, next: Next): Promise<void> {
+  await next();
+  if (!(c.res.headers.get("content-type") ?? "").startsWith("text/html")) return;
+  c.res.headers.set("x-frame-options", "DENY");
+  const csp = c.res.headers.get("content-security-policy");
+  c.res.headers.set(
+    "content-security-policy",
+    csp ? `${csp}; frame-ancestors 'none'` : "frame-ancestors 'none'",
+  );
+}
+
+/**
+ * Refuses a browser redirect target (`return_to` of logout, `redirect_uri` of sign-in) that is neither
+ * on the emulator's own origin nor on a loopback host, so the emulator is no open redirector. WorkOS
+ * itself only redirects to URIs configured in its dashboard; the emulator's stand-in for that list is
+ * "this machine".
+ */
+function refuseForeignTarget(param: string) {
+  return async function foreignTarget(c: Context, next: Next): Promise<Response | void> {
+    const target = c.req.query(param);
+    // Unparseable targets are left to the handler, which answers them in its own words.
+    if (target !== undefined && URL.canParse(target)) {
+      if (!allowedTarget(target, new URL(c.req.url).origin)) {
+        const message = `Invalid ${param} "${
+          target.slice(0, 200)
+        }": the emulator only redirects to its own origin or a loopback host.`;
+        return param === "return_to"
+          ? messageError(400, message, { "code": "invalid_redirect_uri" })
+          : Response.json({ "error": "invalid_request", "error_description": message }, {
+            status: 400,
+          });
+      }
+    }
+    await next();
+  };
+}
+
+function allowedTarget(target: string, origin: string): boolean {
+  const url = URL.parse(target);
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) return false;
+  return url.origin === origin || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+}
+
 const PREFIXES = ["/user_management", "/sso", "/audit_logs", "/_emulator"] as const;
 
 /**
@@ -129,6 +177,9 @@ export async function createAuthKitEmulator(
     });
   };
 
+  app.use("/user_management/*", hardenPages);
+  app.get("/user_management/sessions/logout", refuseForeignTarget("return_to"));
+  app.get("/user_management/authorize", refuseForeignTarget("redirect_uri"));
   app.get("/user_management/authorize", (c) => handleAuthorizePage(state, c.req.raw));
   app.post("/user_management/authorize", (c) => handleAuthorizeSubmit(state, c.req.raw));
   app.get("/user_management/sessions/logout", (c) => handleLogout(state, c.req.raw));

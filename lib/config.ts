@@ -64,6 +64,19 @@ export interface Config {
     /** How often an instance holding streams polls its KV doorbell and the bus (KV_POLL_MS, 100). */
     readonly pollMs: number;
   };
+  /** Per-address limits and how the address is found. */
+  readonly limits: {
+    /** Registrations per address per hour (REGISTER_RATE_LIMIT, default 30; 0 turns it off). */
+    readonly registerPerHour: number;
+    /** Authorizations started per address per hour (AUTHORIZE_RATE_LIMIT, default 120; 0: off). */
+    readonly authorizePerHour: number;
+    /** Header a trusted reverse proxy sets to the client's address (TRUSTED_PROXY_HEADER), if any. */
+    readonly trustedProxyHeader: string | undefined;
+    /** Open streams one grant may hold on one instance (MAX_STREAMS_PER_GRANT, default 20). */
+    readonly maxStreamsPerGrant: number;
+    /** Live 2025 sessions one grant may hold (MAX_SESSIONS_PER_GRANT, default 50). */
+    readonly maxSessionsPerGrant: number;
+  };
   /** Cloudflare Workers AI credentials for `generateImage`; unset means the local placeholder. */
   readonly cloudflare: {
     readonly accountId: string | undefined;
@@ -169,6 +182,13 @@ const schema = z.object({
         "must be a comma-separated list of origins without paths, e.g. https://app.example.com",
     },
   ),
+  TRUSTED_PROXY_HEADER: optional.refine((v) => v === undefined || /^[A-Za-z0-9-]+$/.test(v), {
+    message: "must be one header name, e.g. x-forwarded-for or cf-connecting-ip",
+  }),
+  REGISTER_RATE_LIMIT: wholeNumber("registrations per address per hour", "30"),
+  AUTHORIZE_RATE_LIMIT: wholeNumber("authorizations per address per hour", "120"),
+  MAX_STREAMS_PER_GRANT: wholeNumber("open streams per grant", "20", 1),
+  MAX_SESSIONS_PER_GRANT: wholeNumber("live sessions per grant", "50", 1),
   CLOUDFLARE_ACCOUNT_ID: optional,
   CLOUDFLARE_API_TOKEN: optional,
   CLOUDFLARE_API_BASE_URL: optional.refine(
@@ -178,6 +198,14 @@ const schema = z.object({
     },
   ),
 });
+
+function wholeNumber(what: string, example: string, min = 0) {
+  return optional.refine((v) => v === undefined || /^[0-9]{1,7}$/.test(v) && Number(v) >= min, {
+    message: `must be a whole number of ${what}${
+      min > 0 ? `, at least ${min}` : " (0 turns it off)"
+    }, e.g. ${example}`,
+  });
+}
 
 function isOrigin(value: string): boolean {
   try {
@@ -306,6 +334,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : Number(e.SESSION_IDLE_SECONDS),
       allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       pollMs: e.KV_POLL_MS === undefined ? 100 : Number(e.KV_POLL_MS),
+    },
+    limits: {
+      registerPerHour: Number(e.REGISTER_RATE_LIMIT ?? 30),
+      authorizePerHour: Number(e.AUTHORIZE_RATE_LIMIT ?? 120),
+      trustedProxyHeader: e.TRUSTED_PROXY_HEADER?.toLowerCase(),
+      maxStreamsPerGrant: Number(e.MAX_STREAMS_PER_GRANT ?? 20),
+      maxSessionsPerGrant: Number(e.MAX_SESSIONS_PER_GRANT ?? 50),
     },
     cloudflare: {
       accountId: e.CLOUDFLARE_ACCOUNT_ID,

@@ -76,7 +76,9 @@ export type PageErrorCode =
   | "invalid_request"
   | "invalid_state"
   | "login_failed"
-  | "upstream_unavailable";
+  | "upstream_unavailable"
+  | RequestErrorCode
+  | StorageErrorCode;
 
 /** An error rendered as a local HTML page: used wherever redirecting would be unsafe. */
 export class PageError extends Error {
@@ -95,4 +97,113 @@ export class PageError extends Error {
     this.code = code;
     this.status = status;
   }
+}
+
+/** Codes of problems with the HTTP request itself, whatever the route. */
+export type RequestErrorCode =
+  | "body_too_large"
+  | "unsupported_media_type"
+  | "malformed_body"
+  | "field_too_large"
+  | "rate_limited"
+  | "too_many_streams"
+  | "not_found"
+  | "method_not_allowed"
+  | "forbidden";
+
+const REQUEST_STATUS: Record<RequestErrorCode, number> = {
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  malformed_body: 400,
+  field_too_large: 400,
+  rate_limited: 429,
+  too_many_streams: 429,
+  not_found: 404,
+  method_not_allowed: 405,
+  forbidden: 403,
+};
+
+/**
+ * A request refused before any protocol step: too large, of the wrong type, unreadable, too frequent.
+ * `routes/app.ts` answers it in the format of the route it reached (OAuth JSON, JSON-RPC or a page).
+ */
+export class RequestError extends Error {
+  /** A stable code. */
+  readonly code: RequestErrorCode;
+  /** The HTTP status. */
+  readonly status: number;
+  /** Extra response headers (`Retry-After`, `Allow`). */
+  readonly headers: Record<string, string>;
+  constructor(
+    code: RequestErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "RequestError";
+    this.code = code;
+    this.status = REQUEST_STATUS[code];
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** Codes of storage trouble. */
+export type StorageErrorCode = "kv_failed" | "kv_timeout";
+
+/** How long clients are asked to wait after storage trouble (seconds). */
+export const STORAGE_RETRY_AFTER_S = 5;
+
+/**
+ * Deno KV failed or did not answer in time (a disk error, a read-only file, a lock held elsewhere).
+ * Answered 503 with `Retry-After`: nothing was half written (KV commits are atomic), the client retries.
+ */
+export class StorageError extends Error {
+  /** A stable code. */
+  readonly code: StorageErrorCode;
+  /** The HTTP status (always 503). */
+  readonly status = 503;
+  constructor(code: StorageErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "StorageError";
+    this.code = code;
+  }
+}
+
+/** A JSON-RPC 2.0 error body (`id` null: the request's id is not known where this is used). */
+export function jsonRpcErrorBody(code: number, message: string): Record<string, unknown> {
+  return { jsonrpc: "2.0", id: null, error: { code, message } };
+}
+
+/**
+ * The response for a {@linkcode RequestError} or {@linkcode StorageError} on an API route, as an
+ * RFC 6749 §5.2 body (`oauth`) or a JSON-RPC error (`jsonrpc`, code -32000 as the MCP SDK uses for
+ * transport-level refusals); null for any other error.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3 (Retry-After)
+ */
+export function apiErrorResponse(err: unknown, format: "oauth" | "jsonrpc"): Response | null {
+  let status: number, code: string, message: string, headers: Record<string, string>;
+  if (err instanceof RequestError) {
+    ({ status, code, message, headers } = err);
+  } else if (err instanceof StorageError) {
+    status = 503;
+    code = "temporarily_unavailable";
+    message = "Storage is unavailable; retry shortly";
+    headers = { "retry-after": String(STORAGE_RETRY_AFTER_S) };
+  } else {
+    return null;
+  }
+  const body = format === "jsonrpc"
+    ? jsonRpcErrorBody(-32000, message)
+    : { error: oauthCodeOf(code, status), error_description: message };
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+/** The RFC 6749 code closest to a request problem (RFC 6749 has no code for 413/415/429 itself). */
+function oauthCodeOf(code: string, status: number): string {
+  if (code === "temporarily_unavailable") return code;
+  if (status === 429) return "temporarily_unavailable";
+  if (status === 404) return "not_found";
+  if (status === 403) return "access_denied";
+  return "invalid_request";
 }

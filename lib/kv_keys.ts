@@ -68,6 +68,8 @@ export const keys = {
     userId: string,
     sessionId: string,
   ): Deno.KvKey => ["mcp", "sse", userId, sessionId],
+  /** Prefix of {@linkcode keys.sseSession} for one user. */
+  sseSessions: (userId: string): Deno.KvKey => ["mcp", "sse", userId],
   /** A delivery waiting for the SSE streams of instance `instanceId` (see `mcp/sse_relay.ts`). */
   sseOutbox: (
     instanceId: string,
@@ -96,8 +98,16 @@ export const keys = {
   busEvents: (): Deno.KvKey => ["mcp", "bus", "event"],
   /** The fingerprint of the tool catalog last announced (see `mcp/catalog.ts`). */
   toolCatalog: (): Deno.KvKey => ["mcp", "catalog"],
+  /** A fixed-window request counter of one caller (by address hash) for one action. */
+  rateWindow: (
+    action: string,
+    callerHash: string,
+    windowStart: number,
+  ): Deno.KvKey => ["rate", action, callerHash, windowStart],
   /** The key `/healthz` reads to prove KV answers (never written). */
   healthProbe: (): Deno.KvKey => ["health", "probe"],
+  /** The key an instance writes (and deletes) to prove KV takes writes: `/healthz` and the start probe. */
+  healthWrite: (instanceId: string): Deno.KvKey => ["health", "write", instanceId],
   /** An audit event under its user. */
   auditUserEvent: (
     userId: string,

@@ -13,6 +13,7 @@ import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
 import { createApp, type Service } from "../routes/app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { assertWritable } from "./kv_probe.ts";
 import { retryOnLock } from "./kv_retry.ts";
 import { errorFields, log } from "./log.ts";
 
@@ -56,6 +57,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.port === 0) config = loadConfig({ ...options.env, PORT: String(server.addr.port) });
 
   const kv = options.kv ?? await openKv(config);
+  if (!options.kv) {
+    try {
+      // A read-only local file would fail every write later; a remote one is only reported.
+      const probe = await assertWritable(kv, config.kvPath);
+      if (!probe.ok) log("warn", "KV does not answer at start", { ...probe });
+    } catch (err) {
+      kv.close();
+      await server.shutdown();
+      throw err;
+    }
+  }
   const keys = await deriveKeys(config.cookieEncryptionKey, config.previousCookieEncryptionKeys);
   await startupKeyCheck(kv, keys);
   const emulator = config.mode === "emulator"

@@ -13,6 +13,7 @@ import {
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Identity } from "../auth/identity.ts";
+import { apiErrorResponse } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { missingPermissions } from "./tool.ts";
 import { findTool } from "./tools/mod.ts";
@@ -129,10 +130,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * `app.onError` for MCP routes: an `HTTPException` (401 from the bearer check, 403 from the origin check)
- * keeps its response; anything else is an internal fault, logged and answered 500 with `-32603`.
+ * keeps its response, storage trouble and refused requests their status; anything else is an internal fault, logged and answered 500 with `-32603`.
  */
 export function mcpErrorHandler(err: Error, c: Context): Response {
   if (err instanceof HTTPException) return err.getResponse();
+  // Storage trouble (503 + Retry-After) and refused requests (413, 429) keep their status.
+  const known = apiErrorResponse(err, "jsonrpc");
+  if (known) return known;
   log("error", "MCP request failed", {
     path: c.req.path,
     method: c.req.method,

@@ -13,6 +13,7 @@ import type { Grant } from "../auth/grants.ts";
 import type { WebSession } from "../auth/web_sessions.ts";
 import { PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
+import { readBrowserForm } from "./forms.ts";
 import { accountPage, type ActivityLine } from "./pages/account.ts";
 
 /** Hooks the account page uses beyond the auth services (activity, revocation side effects). */
@@ -90,9 +91,7 @@ export function accountRoutes(auth: AuthServices, hooks: AccountHooks = {}): Hon
     if (!session) {
       throw new PageError("invalid_request", "You are not signed in; open /account again", 401);
     }
-    const body = await c.req.parseBody();
-    const form = new URLSearchParams();
-    for (const [k, v] of Object.entries(body)) if (typeof v === "string") form.set(k, v);
+    const form = await readBrowserForm(c);
     if (!timingSafeEqual(form.get("csrf_token") ?? "", session.csrf)) {
       throw new PageError("invalid_request", "This form did not come from your account page", 403);
     }

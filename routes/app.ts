@@ -10,10 +10,19 @@ import { HTTPException } from "hono/http-exception";
 import type { DerivedKeys } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
 import { imageGeneratorFromConfig } from "../mcp/image/from_env.ts";
+import { GrantLimits } from "../mcp/grant_limits.ts";
 import { createMcpRuntime, type McpRuntime } from "../mcp/runtime.ts";
 import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
-import { OAuthError, PageError } from "../lib/errors.ts";
+import {
+  apiErrorResponse,
+  OAuthError,
+  PageError,
+  RequestError,
+  STORAGE_RETRY_AFTER_S,
+  StorageError,
+} from "../lib/errors.ts";
+import { guardKv } from "../lib/kv_guard.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { requestLog } from "../lib/request_log.ts";
 import { withTimeout } from "../lib/timeout.ts";
@@ -21,6 +30,9 @@ import { AuditLog } from "../audit/store.ts";
 import { createWorkOSAuditSink } from "../audit/workos_sink.ts";
 import type { ToolCallRecord } from "../mcp/tool.ts";
 import { accountRoutes } from "./account.ts";
+import { limitBodies } from "./body_limits.ts";
+import { errorFormatFor } from "./error_format.ts";
+import { rateLimitAnonymous } from "./rate_limits.ts";
 import { callbackRoutes } from "./callback.ts";
 import { healthRoutes } from "./health.ts";
 import { homeRoutes } from "./home.ts";
@@ -53,7 +65,9 @@ export interface Service {
 }
 
 /** Builds the app. */
-export function createApp(deps: AppDeps): Service {
+export function createApp(input: AppDeps): Service {
+  // Every store sees KV through the guard: a failure or a hang becomes a StorageError (503).
+  const deps: AppDeps = { ...input, kv: guardKv(input.kv) };
   const audit = new AuditLog(deps.kv, {
     retentionDays: deps.config.auditRetentionDays,
     ...(deps.now ? { now: deps.now } : {}),
@@ -88,12 +102,71 @@ export function createApp(deps: AppDeps): Service {
   const app = new Hono();
   app.use(requestLog({ key: deps.keys.logKey, instance: mcp.instanceId }));
 
+  app.use(limitBodies());
+  app.use(
+    rateLimitAnonymous({
+      kv: deps.kv,
+      limits: deps.config.limits,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
+
+  // The one place failures become HTTP answers, in the format of the route they reached.
   app.onError((err, c) => {
     if (err instanceof OAuthError) return err.toResponse();
     if (err instanceof PageError) return errorPage(c, err);
-    if (err instanceof HTTPException) return err.getResponse();
+    const format = errorFormatFor(c.req.path, c.req.header("accept"));
+    if (err instanceof StorageError) {
+      log("warn", "storage unavailable", { path: c.req.path, code: err.code, ...errorFields(err) });
+    }
+    if (err instanceof RequestError || err instanceof StorageError) {
+      if (format !== "page") return apiErrorResponse(err, format)!;
+      c.header("cache-control", "no-store");
+      if (err instanceof StorageError) c.header("retry-after", String(STORAGE_RETRY_AFTER_S));
+      for (const [k, v] of Object.entries(err instanceof RequestError ? err.headers : {})) {
+        c.header(k, v);
+      }
+      return errorPage(
+        c,
+        new PageError(
+          err.code,
+          err instanceof StorageError
+            ? "This service cannot reach its storage right now; try again in a few seconds"
+            : err.message,
+          err.status,
+        ),
+      );
+    }
+    if (err instanceof HTTPException) {
+      // Hono's own refusals (the csrf middleware's 403) carry plain text: answer in the route's format.
+      if (err.status === 403 && format !== "jsonrpc") {
+        const refused = new RequestError("forbidden", "Cross-origin form posts are refused");
+        return format === "page"
+          ? errorPage(c, new PageError("forbidden", refused.message, 403))
+          : apiErrorResponse(refused, format)!;
+      }
+      return err.getResponse();
+    }
     log("error", "unhandled error", { path: c.req.path, ...errorFields(err) });
+    if (format === "jsonrpc") {
+      return c.json({
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -32603, message: "Internal error" },
+      }, 500);
+    }
     return c.json({ error: "server_error", error_description: "Internal error" }, 500);
+  });
+
+  app.notFound((c) => {
+    const format = errorFormatFor(c.req.path, c.req.header("accept"));
+    const err = new RequestError(
+      "not_found",
+      `Nothing is served at ${c.req.method} ${c.req.path.slice(0, 200)}`,
+    );
+    return format === "page"
+      ? errorPage(c, new PageError("not_found", "This page does not exist", 404))
+      : apiErrorResponse(err, format)!;
   });
 
   app.route(
@@ -109,8 +182,15 @@ export function createApp(deps: AppDeps): Service {
   app.route("/.well-known", wellKnownRoutes(deps.config));
   app.route("/", oauthRoutes(auth));
   app.route("/", callbackRoutes(auth));
-  app.route("/", mcpRoutes(auth, mcp));
-  app.route("/", sseRoutes(auth, mcp));
+  const grantLimits = new GrantLimits({
+    kv: deps.kv,
+    maxStreams: deps.config.limits.maxStreamsPerGrant,
+    maxSessions: deps.config.limits.maxSessionsPerGrant,
+    sessionIdleMs: deps.config.mcp.sessionIdleSeconds * 1000,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  app.route("/", mcpRoutes(auth, mcp, grantLimits));
+  app.route("/", sseRoutes(auth, mcp, grantLimits));
   app.route(
     "/",
     accountRoutes(auth, {

@@ -20,6 +20,7 @@ import type { AuthServices } from "../auth/services.ts";
 import { suspectVariables, UpstreamError, type UpstreamSession } from "../auth/workos.ts";
 import { PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
+import { readBrowserForm } from "./forms.ts";
 import { organizationPage } from "./pages/organization.ts";
 
 /** The AuthKit callback routes. */
@@ -79,8 +80,8 @@ export function callbackRoutes(auth: AuthServices): Hono {
   });
 
   app.post("/callback/organization", csrf({ origin: new URL(issuer).origin }), async (c) => {
-    const form = await c.req.parseBody();
-    const field = (name: string) => (typeof form[name] === "string" ? form[name] as string : "");
+    const form = await readBrowserForm(c);
+    const field = (name: string) => form.get(name) ?? "";
     const payload = await auth.consent.consumeForm(c, field("selection_id"), field("csrf_token"));
     if (payload?.kind !== "organization") {
       throw new PageError(

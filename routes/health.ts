@@ -1,20 +1,15 @@
 /**
- * `GET /healthz`: whether this instance can serve. 200 when KV answers a read, 503 when it does not
- * (or the instance is shutting down, so a load balancer stops sending it traffic). The body says which
- * instance answered, its version and uptime, how long the KV read took and how many streams it holds.
+ * `GET /healthz`: whether this instance can serve. 200 when KV answers a read and takes a write (of a
+ * key of this instance's own), 503 when either fails (or the instance is shutting down, so a load balancer stops sending it traffic). The body says which
+ * instance answered, its version and uptime, how long the KV probe took and how many streams it holds.
  * Unauthenticated on purpose, so it names nothing about users.
  *
  * @module
  */
 import { Hono } from "hono";
-import { keys } from "../lib/kv_keys.ts";
-import { errorFields } from "../lib/log.ts";
-import { withTimeout } from "../lib/timeout.ts";
+import { probeKv } from "../lib/kv_probe.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { SERVER_INFO } from "../mcp/server.ts";
-
-/** The KV read gives up after this long. */
-const KV_TIMEOUT_MS = 2000;
 
 /** Options of {@linkcode healthRoutes}. */
 export interface HealthOptions {
@@ -32,7 +27,7 @@ export function healthRoutes(options: HealthOptions): Hono {
   const app = new Hono();
   const now = options.now ?? Date.now;
   app.get("/healthz", async (c) => {
-    const kv = await probe(options.kv);
+    const kv = await probeKv(options.kv, options.mcp.instanceId);
     const draining = options.mcp.draining;
     const status = !kv.ok ? "kv_unavailable" : draining ? "draining" : "ok";
     return c.json(
@@ -51,18 +46,4 @@ export function healthRoutes(options: HealthOptions): Hono {
     );
   });
   return app;
-}
-
-async function probe(kv: Deno.Kv): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
-  const started = performance.now();
-  try {
-    await withTimeout(kv.get(keys.healthProbe()), KV_TIMEOUT_MS);
-    return { ok: true, latencyMs: elapsed(started) };
-  } catch (err) {
-    return { ok: false, latencyMs: elapsed(started), error: String(errorFields(err).error) };
-  }
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 10) / 10;
 }

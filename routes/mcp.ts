@@ -33,6 +33,7 @@ import {
   shuttingDown,
   unsupportedVersion,
 } from "../mcp/jsonrpc.ts";
+import { GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
 import { watchListen } from "../mcp/listen.ts";
 import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
@@ -46,7 +47,11 @@ export const SESSION_HEADER = "mcp-session-id";
 type Env = { Variables: BearerVariables };
 
 /** `/mcp` routes. */
-export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
+export function mcpRoutes(
+  auth: AuthServices,
+  mcp: McpRuntime,
+  limits: GrantLimits,
+): Hono<Env> {
   const app = new Hono<Env>();
 
   app.onError(mcpErrorHandler);
@@ -76,19 +81,28 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       if (refused) return refused;
       const listen = c.req.header("mcp-method") === "subscriptions/listen";
       if (listen && mcp.draining) return shuttingDown();
+      const release = listen ? limits.acquireStream(identity.grantId) : null;
+      if (release instanceof Response) return release;
       const res = await mcp.modern.fetch(c.req.raw, { authInfo, parsedBody: body });
-      if (!listen) return res;
+      if (!release) return res;
       // A grant's permission change concerns this instance's streams only (others watch their own).
-      return watchListen(
-        res,
-        identity,
-        mcp.watcher,
-        mcp.listens,
-        () => mcp.bus.publishLocal({ kind: "tools_list_changed" }, { sdkOnly: true }),
+      return withRelease(
+        watchListen(
+          res,
+          identity,
+          mcp.watcher,
+          mcp.listens,
+          () => mcp.bus.publishLocal({ kind: "tools_list_changed" }, { sdkOnly: true }),
+        ),
+        release,
       );
     }
 
     const initialize = isInitializeRequest(body);
+    const oversized = initialize ? oversizedInit(body) : null;
+    if (oversized) return oversized;
+    const crowded = initialize ? await limits.refuseNewSession(identity) : null;
+    if (crowded) return crowded;
     let session: SessionRecord | null = null;
     if (!initialize) {
       const found = await requireSession(c, mcp);
@@ -115,8 +129,12 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     const session = await requireSession(c, mcp);
     if (session instanceof Response) return session;
     if (mcp.draining) return shuttingDown(); // shutdown began while we read KV
+    const release = limits.acquireStream(c.var.identity.grantId);
+    if (release instanceof Response) return release;
     const stream = mcp.sessions.openStream(session);
-    return new Response(stream.body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id } });
+    return new Response(releaseOnEnd(stream.body, release), {
+      headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id },
+    });
   });
 
   app.delete("/mcp", async (c) => {
@@ -154,6 +172,30 @@ async function requireSession(c: Context<Env>, mcp: McpRuntime): Promise<Session
   return session ?? jsonRpcError(404, ERROR_CODES.sessionNotFound, "Session not found");
 }
 
+/** The most of `clientInfo`, and of `capabilities`, a session record keeps (KV values: 64 KiB). */
+export const MAX_INIT_FIELD_BYTES = 16 * 1024;
+
+/** A JSON-RPC -32602 (HTTP 400) naming the field when `clientInfo` or `capabilities` is too large. */
+function oversizedInit(body: InitializeRequest): Response | null {
+  for (
+    const [field, value] of [["clientInfo", body.params.clientInfo], [
+      "capabilities",
+      body.params.capabilities,
+    ]] as const
+  ) {
+    const size = new TextEncoder().encode(JSON.stringify(value ?? null)).length;
+    if (size > MAX_INIT_FIELD_BYTES) {
+      return jsonRpcError(
+        400,
+        ERROR_CODES.invalidParams,
+        `Invalid params: ${field} is too large (${size} bytes; at most ${MAX_INIT_FIELD_BYTES})`,
+        { id: (body as { id?: string | number }).id ?? null },
+      );
+    }
+  }
+  return null;
+}
+
 /** What an `initialize` tells us about the client, for the session record. */
 function sessionInit(body: InitializeRequest): Pick<
   SessionRecord,
@@ -167,6 +209,15 @@ function sessionInit(body: InitializeRequest): Pick<
     clientInfo: { ...body.params.clientInfo },
     clientCapabilities: { ...body.params.capabilities },
   };
+}
+
+/** `res` with its body releasing a stream reservation when it ends. */
+function withRelease(res: Response, release: () => void): Response {
+  if (!res.body) {
+    release();
+    return res;
+  }
+  return new Response(releaseOnEnd(res.body, release), res);
 }
 
 function withSession(res: Response, sessionId: string | undefined): Response {

@@ -13,8 +13,10 @@ import { rememberState } from "../auth/pending.ts";
 import { resources } from "../lib/config.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { handleRevocationRequest, handleTokenRequest } from "../auth/token_endpoint.ts";
-import { OAuthError, PageError } from "../lib/errors.ts";
+import { OAuthError, PageError, RequestError } from "../lib/errors.ts";
+import { readBrowserForm } from "./forms.ts";
 import { consentPage } from "./pages/consent.ts";
+import { errorLinkPage } from "./pages/error_link.ts";
 
 /** `/register`, `/authorize`, `/token`, `/revoke`. */
 export function oauthRoutes(auth: AuthServices): Hono {
@@ -26,6 +28,13 @@ export function oauthRoutes(auth: AuthServices): Hono {
   app.use("/revoke", cors({ origin: "*", allowMethods: ["POST", "OPTIONS"] }));
 
   app.post("/register", async (c) => {
+    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json") {
+      throw new RequestError(
+        "unsupported_media_type",
+        "Cannot register client: Content-Type must be application/json (RFC 7591 §3.1)",
+      );
+    }
     let body: unknown;
     try {
       body = await c.req.json();
@@ -44,9 +53,14 @@ export function oauthRoutes(auth: AuthServices): Hono {
       auth.clients,
       auth.config,
     );
-    if (!outcome.ok) return c.redirect(outcome.redirect, 302);
+    if (!outcome.ok) {
+      // RFC 9700 §4.11.2: no automatic redirect where it could make us an open redirector.
+      return outcome.automatic ? c.redirect(outcome.redirect, 302) : errorLinkPage(c, outcome);
+    }
     const { client, request } = outcome;
-    if (await auth.consent.isApproved(c, client.clientId)) return await toAuthKit(c, request);
+    if (await auth.consent.isApproved(c, client.clientId, request.redirectUri)) {
+      return await toAuthKit(c, request);
+    }
     const { requestId, csrf } = await auth.consent.begin(c, request);
     return consentPage(c, {
       client,
@@ -59,8 +73,8 @@ export function oauthRoutes(auth: AuthServices): Hono {
 
   // The Origin check (Hono's csrf) is a second line behind the CSRF token bound to cookie and request.
   app.post("/authorize", csrf({ origin: new URL(issuer).origin }), async (c) => {
-    const form = await c.req.parseBody();
-    const field = (name: string) => (typeof form[name] === "string" ? form[name] as string : "");
+    const form = await readBrowserForm(c);
+    const field = (name: string) => form.get(name) ?? "";
     const request = await auth.consent.consume(c, field("request_id"), field("csrf_token"));
     if (!request) {
       throw new PageError(
@@ -87,7 +101,7 @@ export function oauthRoutes(auth: AuthServices): Hono {
         302,
       );
     }
-    await auth.consent.remember(c, request.clientId);
+    await auth.consent.remember(c, request.clientId, request.redirectUri);
     return await toAuthKit(c, request);
   });
 

@@ -23,6 +23,7 @@ import {
   readJsonBody,
   shuttingDown,
 } from "../mcp/jsonrpc.ts";
+import { type GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
 import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { authInfoFor, reportRefusal } from "../mcp/server.ts";
@@ -34,7 +35,7 @@ export const MESSAGES_PATH = "/messages";
 type Env = { Variables: BearerVariables };
 
 /** `/sse` and `/messages` routes. */
-export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
+export function sseRoutes(auth: AuthServices, mcp: McpRuntime, limits: GrantLimits): Hono<Env> {
   const app = new Hono<Env>();
   const origin = checkOrigin({ allowed: allowedOrigins(auth.config) });
   const bearer = requireBearer({
@@ -49,12 +50,20 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
 
   app.get("/sse", async (c) => {
     if (mcp.draining) return shuttingDown();
-    const stream = await mcp.sse.open(c.var.identity, MESSAGES_PATH);
+    const crowded = await limits.refuseNewSession(c.var.identity);
+    if (crowded) return crowded;
+    const release = limits.acquireStream(c.var.identity.grantId);
+    if (release instanceof Response) return release;
+    const stream = await mcp.sse.open(c.var.identity, MESSAGES_PATH).catch((err) => {
+      release();
+      throw err;
+    });
     if (mcp.draining) { // shutdown began while the record was written
       stream.close();
+      release();
       return shuttingDown();
     }
-    return new Response(stream.body, { headers: SSE_HEADERS });
+    return new Response(releaseOnEnd(stream.body, release), { headers: SSE_HEADERS });
   });
   app.all(
     "/sse",

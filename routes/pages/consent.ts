@@ -27,6 +27,13 @@ export function consentPage(
   const host = redirect.host || `${redirect.protocol}//`;
   const local = redirect.protocol === "http:" && isLoopbackHost(redirect.hostname);
   const name = client.clientName ?? "An unnamed application";
+  const otherHosts = [
+    ...new Set(
+      client.redirectUris.map((u) => URL.parse(u)).filter((u) => u !== null).map((u) =>
+        u.host || `${u.protocol}//`
+      ),
+    ),
+  ].filter((h) => h !== host);
   const fields = html`<input type="hidden" name="request_id" value="${requestId}">
 <input type="hidden" name="csrf_token" value="${csrf}">`;
   return renderPage(
@@ -58,6 +65,15 @@ ${
         ? html`
           <p
             class="warning">This application runs on your own computer (${host}). Approve only if you just started it yourself.</p>
+        `
+        : ""
+    }
+${
+      otherHosts.length
+        ? html`
+          <p class="warning"
+            data-notice="several-hosts">This application also registered redirect URIs on ${otherHosts
+              .join(", ")}. Your approval covers only ${host}.</p>
         `
         : ""
     }
