@@ -55,6 +55,11 @@ export interface Config {
     /** How often an instance holding streams polls its KV doorbell and the bus (KV_POLL_MS, 100). */
     readonly pollMs: number;
   };
+  /**
+   * CIMD_ALLOW_LOOPBACK=true (development only): client ID metadata documents may be fetched over http
+   * and from loopback addresses, so a local document server can be used. Refused on Deno Deploy.
+   */
+  readonly cimdAllowLoopback: boolean;
   /** Cloudflare Workers AI credentials for `generateImage`; unset means the local placeholder. */
   readonly cloudflare: {
     readonly accountId: string | undefined;
@@ -145,6 +150,9 @@ const schema = z.object({
         "must be a comma-separated list of origins without paths, e.g. https://app.example.com",
     },
   ),
+  CIMD_ALLOW_LOOPBACK: optional.refine((v) => v === undefined || v === "true" || v === "false", {
+    message: 'must be "true" or "false"',
+  }),
   CLOUDFLARE_ACCOUNT_ID: optional,
   CLOUDFLARE_API_TOKEN: optional,
   CLOUDFLARE_API_BASE_URL: optional.refine(
@@ -229,6 +237,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
 
+  const cimdAllowLoopback = e.CIMD_ALLOW_LOOPBACK === "true";
+  if (cimdAllowLoopback && (onDeploy || (mode === "workos" && !isLoopbackHost(publicHost)))) {
+    throw new ConfigError(
+      "CIMD_ALLOW_LOOPBACK",
+      "is a development switch (client metadata documents fetched from loopback and over http) and is refused on Deno Deploy and on a public PUBLIC_URL; remove it",
+    );
+  }
+
   const publicOrigin = new URL(publicUrl);
   const emulator = mode === "emulator";
   const apiHostname = e.WORKOS_API_HOSTNAME ??
@@ -277,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       pollMs: e.KV_POLL_MS === undefined ? 100 : Number(e.KV_POLL_MS),
     },
+    cimdAllowLoopback,
     cloudflare: {
       accountId: e.CLOUDFLARE_ACCOUNT_ID,
       apiToken: e.CLOUDFLARE_API_TOKEN,

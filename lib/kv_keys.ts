@@ -9,6 +9,11 @@
 export const keys = {
   /** A registered OAuth client (RFC 7591). */
   client: (clientId: string): Deno.KvKey => ["oauth", "client", clientId],
+  /**
+   * A validated client ID metadata document (see `auth/cimd.ts`), by the SHA-256 of its URL (URLs may be
+   * longer than a key part may be).
+   */
+  clientMetadata: (urlHash: string): Deno.KvKey => ["oauth", "client_metadata", urlHash],
   /** A validated authorization request awaiting the user's consent, by request id. */
   consentRequest: (requestId: string): Deno.KvKey => ["oauth", "consent_request", requestId],
   /** A pending upstream (AuthKit) authorization, by the hash of our upstream `state`. */
