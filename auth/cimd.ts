@@ -14,7 +14,7 @@
  */
 import { z } from "zod";
 import { keys } from "../lib/kv_keys.ts";
-import { isLoopbackHost, redirectUriProblem } from "./redirect_uri.ts";
+import { isLoopbackHost, loopbackWithoutPort, redirectUriProblem } from "./redirect_uri.ts";
 import { sha256 } from "./crypto.ts";
 import {
   CimdError,
@@ -25,6 +25,23 @@ import {
 import type { Client } from "./clients.ts";
 
 export { CimdError };
+
+/**
+ * What a remembered consent is bound to. A registered client's id belongs to one installation; a client
+ * ID URL is shared by every installation of that client, so its consent is also bound to the redirect
+ * URI (loopback ports ignored, as they change per launch): approving the web app does not approve a
+ * native app listening on this computer under the same name. Hashed, so that long URLs still fit the
+ * consent cookie.
+ */
+export async function consentSubject(clientId: string, redirectUri: string): Promise<string> {
+  if (!isMetadataClientId(clientId)) return clientId;
+  return `cimd_${await sha256(`${clientId} ${loopbackWithoutPort(redirectUri) ?? redirectUri}`)}`;
+}
+
+/** The verified identity of a client: the host of its client ID URL, or null for a registered client. */
+export function verifiedHost(clientId: string): string | null {
+  return isMetadataClientId(clientId) ? new URL(clientId).host : null;
+}
 
 /** The longest a document is cached, whatever its `Cache-Control` says. */
 export const MAX_CACHE_MS = 24 * 60 * 60 * 1000;

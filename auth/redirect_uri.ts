@@ -54,7 +54,17 @@ export function redirectUriProblem(uri: string): string | null {
 
 /** A loopback http redirect URI split around its port: `http://<host>` and the rest, both verbatim. */
 const LOOPBACK_REDIRECT =
-  /^http:\/\/(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
+  /^(http:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]))(?::\d{1,5})?([/?].*)?$/;
+
+/**
+ * `uri` without its port when it is a loopback `http` redirect URI (`http://127.0.0.1:5000/cb` →
+ * `http://127.0.0.1/cb`), or null when it is not one. Everything else is kept verbatim.
+ */
+export function loopbackWithoutPort(uri: string): string | null {
+  if (uri.includes("#")) return null;
+  const parts = LOOPBACK_REDIRECT.exec(uri);
+  return parts ? `${parts[1]}${parts[2] ?? ""}` : null;
+}
 
 /**
  * Whether `presented` (the `redirect_uri` of an authorization request) matches one of `registered`:
@@ -71,10 +81,6 @@ const LOOPBACK_REDIRECT =
  */
 export function redirectUriMatches(registered: readonly string[], presented: string): boolean {
   if (registered.includes(presented)) return true;
-  const asked = LOOPBACK_REDIRECT.exec(presented);
-  if (!asked || presented.includes("#")) return false;
-  return registered.some((uri) => {
-    const known = LOOPBACK_REDIRECT.exec(uri);
-    return known !== null && known[1] === asked[1] && (known[3] ?? "") === (asked[3] ?? "");
-  });
+  const asked = loopbackWithoutPort(presented);
+  return asked !== null && registered.some((uri) => loopbackWithoutPort(uri) === asked);
 }

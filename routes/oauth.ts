@@ -9,6 +9,7 @@ import { cors } from "hono/cors";
 import { csrf } from "hono/csrf";
 import { authorizationResponseUrl, validateAuthorizationRequest } from "../auth/authorize.ts";
 import type { AuthorizationRequest } from "../auth/authorize.ts";
+import { consentSubject } from "../auth/cimd.ts";
 import { rememberState } from "../auth/pending.ts";
 import { resources } from "../lib/config.ts";
 import type { AuthServices } from "../auth/services.ts";
@@ -46,7 +47,8 @@ export function oauthRoutes(auth: AuthServices): Hono {
     );
     if (!outcome.ok) return c.redirect(outcome.redirect, 302);
     const { client, request } = outcome;
-    if (await auth.consent.isApproved(c, client.clientId)) return await toAuthKit(c, request);
+    const subject = await consentSubject(client.clientId, request.redirectUri);
+    if (await auth.consent.isApproved(c, subject)) return await toAuthKit(c, request);
     const { requestId, csrf } = await auth.consent.begin(c, request);
     return consentPage(c, {
       client,
@@ -87,7 +89,7 @@ export function oauthRoutes(auth: AuthServices): Hono {
         302,
       );
     }
-    await auth.consent.remember(c, request.clientId);
+    await auth.consent.remember(c, await consentSubject(request.clientId, request.redirectUri));
     return await toAuthKit(c, request);
   });
 
