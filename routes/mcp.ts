@@ -34,7 +34,7 @@ import {
   unsupportedVersion,
 } from "../mcp/jsonrpc.ts";
 import { watchListen } from "../mcp/listen.ts";
-import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
+import { allowedOrigins, checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { authInfoFor, reportRefusal } from "../mcp/server.ts";
 import type { SessionRecord } from "../mcp/sessions.ts";
@@ -50,9 +50,11 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
   const app = new Hono<Env>();
 
   app.onError(mcpErrorHandler);
+  const allowed = allowedOrigins(auth.config);
   app.use(
     "/mcp",
-    checkOrigin({ allowed: allowedOrigins(auth.config) }),
+    checkOrigin({ allowed }),
+    mcpCors({ allowed, methods: ["GET", "POST", "DELETE"] }),
     requireBearer({
       tokens: auth.tokens,
       resources: [resources(auth.config).mcp],
