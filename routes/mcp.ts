@@ -117,7 +117,11 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     const session = await requireSession(c, mcp);
     if (session instanceof Response) return session;
     if (mcp.draining) return shuttingDown(); // shutdown began while we read KV
-    const stream = mcp.sessions.openStream(session);
+    const stream = mcp.sessions.openStream(
+      session,
+      undefined,
+      c.req.header("last-event-id") ?? null,
+    );
     return new Response(stream.body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id } });
   });
 
