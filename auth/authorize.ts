@@ -55,10 +55,11 @@ export async function validateAuthorizationRequest(
     client = await clients.find(clientId, fits);
   } catch (err) {
     if (!(err instanceof CimdError)) throw err;
+    const down = err.code === "unreachable";
     throw new PageError(
-      "invalid_client",
+      down ? "upstream_unavailable" : "invalid_client",
       `This application's client metadata document cannot be used: ${err.message}`,
-      400,
+      down ? 503 : 400,
       { cause: err },
     );
   }

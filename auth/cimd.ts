@@ -45,6 +45,10 @@ export function verifiedHost(clientId: string): string | null {
 
 /** The longest a document is cached, whatever its `Cache-Control` says. */
 export const MAX_CACHE_MS = 24 * 60 * 60 * 1000;
+/** How long past its expiry a cached document may stand in while its host cannot be reached. */
+export const STALE_IF_ERROR_MS = 24 * 60 * 60 * 1000;
+/** A cached document that does not fit a request is fetched again at most this often. */
+export const MIN_REFETCH_MS = 10_000;
 /** How long a document without `Cache-Control` is cached. */
 export const DEFAULT_CACHE_MS = 5 * 60 * 1000;
 
@@ -234,15 +238,29 @@ export class MetadataClients {
     const key = keys.clientMetadata(await sha256(clientId));
     const cached = (await this.#kv.get<CachedClient>(key)).value;
     const now = this.#now();
-    if (
-      cached && cached.expiresAt > now && cached.client.clientId === clientId && fits(cached.client)
-    ) {
-      return cached.client;
+    const usable = cached?.client.clientId === clientId ? cached : null;
+    if (usable && usable.expiresAt > now) {
+      // A document that does not fit is fetched again, but not more often than MIN_REFETCH_MS, so
+      // requests naming unknown redirect URIs cannot make us fetch the same document in a loop.
+      if (fits(usable.client) || now - usable.fetchedAt < MIN_REFETCH_MS) return usable.client;
     }
-    const fetched = await (this.#options.fetch ?? fetchClientDocument)(
-      new URL(clientId),
-      this.#options,
-    );
+    let fetched: FetchedDocument;
+    try {
+      fetched = await (this.#options.fetch ?? fetchClientDocument)(
+        new URL(clientId),
+        this.#options,
+      );
+    } catch (err) {
+      // The client's host is down: a copy that expired less than STALE_IF_ERROR_MS ago still serves
+      // (RFC 5861 stale-if-error), so an outage there does not sign its users out here.
+      const transient = err instanceof CimdError && err.code === "unreachable";
+      if (
+        transient && usable && now - usable.expiresAt < STALE_IF_ERROR_MS && fits(usable.client)
+      ) {
+        return usable.client;
+      }
+      throw err;
+    }
     let client: Client;
     try {
       client = validateClientDocument(clientId, fetched.body, now);
@@ -253,7 +271,7 @@ export class MetadataClients {
     const ttl = cacheLifetimeMs(fetched.cacheControl);
     if (ttl > 0) {
       const record: CachedClient = { client, fetchedAt: now, expiresAt: now + ttl };
-      await this.#kv.set(key, record, { expireIn: ttl });
+      await this.#kv.set(key, record, { expireIn: ttl + STALE_IF_ERROR_MS });
     } else if (cached) {
       await this.#kv.delete(key);
     }

@@ -154,7 +154,9 @@ export async function fetchClientDocument(
       }
       if (status !== 200) {
         res.destroy();
-        return fail(new CimdError("http_status", `${url.href} answered ${status}, not 200`));
+        // A 5xx is the host's trouble, like a timeout: "unreachable" (transient), not a verdict.
+        const code = status >= 500 ? "unreachable" : "http_status";
+        return fail(new CimdError(code, `${url.href} answered ${status}, not 200`));
       }
       const declared = Number(res.headers["content-length"] ?? "0");
       if (declared > maxBytes) {

@@ -186,6 +186,16 @@ export class ClientStore {
     try {
       client = await this.find(clientId);
     } catch (err) {
+      if (err instanceof CimdError && err.code === "unreachable") {
+        // The client's host is down: a retry later may work, so this must not read as "invalid".
+        throw new OAuthError(
+          "temporarily_unavailable",
+          `Cannot authenticate client: ${err.message}`,
+          {
+            cause: err,
+          },
+        );
+      }
       if (err instanceof CimdError) throw invalidClient(err.message, basic !== null);
       throw err;
     }

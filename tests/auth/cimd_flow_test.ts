@@ -147,3 +147,31 @@ Deno.test("POST /token refuses a metadata client presenting a secret, and a docu
   assertEquals(broken.body.error, "invalid_client");
   assertStringIncludes(String(broken.body.error_description), "must be none");
 });
+
+Deno.test("POST /token answers 503 temporarily_unavailable, not invalid_client, when the document's host is down", async () => {
+  await using docs = startMetadataServer();
+  const clientId = docs.serveClient("/client.json", {}, { "cache-control": "no-store" });
+  await using server = await startTestServer(DEV, TRUST);
+  const { url, verifier } = await authorizeUrl(server.url, clientId);
+  const back = await browserSignIn(new ScriptedBrowser(), url, "alice@example.com");
+  docs.documents.set("/client.json", { status: 502, body: "bad gateway" });
+  const form = {
+    grant_type: "authorization_code",
+    code: back.code!,
+    code_verifier: verifier,
+    redirect_uri: REDIRECT_URI,
+    client_id: clientId,
+  };
+  const down = await postForm(server.url, "/token", form);
+  assertEquals(down.status, 503);
+  assertEquals(down.body.error, "temporarily_unavailable");
+  docs.serveClient("/client.json", {}, { "cache-control": "no-store" });
+  const ok = await postForm(server.url, "/token", form); // the code was not spent by the outage
+  assertEquals(ok.status, 200, JSON.stringify(ok.body));
+  const page503 = await page((await authorizeUrl(server.url, docs.url("/down.json"))).url);
+  assertEquals(page503.status, 400); // 404: the client's own answer
+  docs.documents.set("/down.json", { status: 500, body: "" });
+  const outage = await page((await authorizeUrl(server.url, docs.url("/down.json"))).url);
+  assertEquals(outage.status, 503);
+  assertEquals(outage.location, null);
+});

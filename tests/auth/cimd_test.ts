@@ -5,6 +5,8 @@ import {
   clientIdUrlProblem,
   MAX_CACHE_MS,
   MetadataClients,
+  MIN_REFETCH_MS,
+  STALE_IF_ERROR_MS,
   validateClientDocument,
 } from "../../auth/cimd.ts";
 import { sharedKv } from "../helpers/kv.ts";
@@ -170,27 +172,60 @@ Deno.test("MetadataClients never caches an invalid or no-store document", async 
   assertEquals(docs.received.filter((r) => r.path === "/nostore.json").length, 2);
 });
 
-Deno.test("MetadataClients re-fetches a cached document that no longer fits the request", async () => {
+Deno.test("MetadataClients re-fetches a cached document that no longer fits the request, at most every 10 s", async () => {
   await using kv = await sharedKv();
   await using docs = startMetadataServer();
   const id = docs.serveClient("/c.json", {}, { "cache-control": "max-age=600" });
-  const clients = new MetadataClients(kv.a, { allowLoopback: true, caCerts: [TEST_CA] });
+  let now = 1_000_000;
+  const clients = new MetadataClients(kv.a, {
+    allowLoopback: true,
+    caCerts: [TEST_CA],
+    now: () => now,
+  });
   await clients.resolve(id);
   docs.serveClient("/c.json", {
     redirect_uris: ["http://127.0.0.1:9/callback", "https://new.example/cb"],
-  }, {
-    "cache-control": "max-age=600",
-  });
+  }, { "cache-control": "max-age=600" });
   const wantsNew = (c: { redirectUris: string[] }) =>
     c.redirectUris.includes("https://new.example/cb");
+  // Within MIN_REFETCH_MS of the last fetch the cached copy answers, fitting or not.
+  assertEquals((await clients.resolve(id, wantsNew)).redirectUris.length, 1);
+  assertEquals(docs.received.length, 1);
+  now += MIN_REFETCH_MS;
   assertEquals((await clients.resolve(id, wantsNew)).redirectUris.length, 2);
   assertEquals(docs.received.length, 2);
   assertEquals((await clients.resolve(id, wantsNew)).redirectUris.length, 2); // now cached
   assertEquals(docs.received.length, 2);
   // The client breaks its document: the re-fetch refuses it and forgets the cached copy.
   docs.serveClient("/c.json", { client_secret: "x" });
+  now += MIN_REFETCH_MS;
   await assertRejects(() => clients.resolve(id, () => false), CimdError, "client_secret");
   await assertRejects(() => clients.resolve(id), CimdError, "client_secret");
+});
+
+Deno.test("MetadataClients serves an expired copy while the client's host is down (stale-if-error), not a 404", async () => {
+  await using kv = await sharedKv();
+  await using docs = startMetadataServer();
+  const id = docs.serveClient("/c.json", {}, { "cache-control": "max-age=60" });
+  let now = 1_000_000;
+  const clients = new MetadataClients(kv.a, {
+    allowLoopback: true,
+    caCerts: [TEST_CA],
+    now: () => now,
+  });
+  await clients.resolve(id);
+  now += 61_000;
+  docs.documents.set("/c.json", { status: 503, body: "down" });
+  assertEquals((await clients.resolve(id)).clientName, "Metadata Test Client");
+  now += STALE_IF_ERROR_MS;
+  const gone = await assertRejects(() => clients.resolve(id), CimdError);
+  assertEquals(gone.code, "unreachable");
+  // A 404 is the client's answer, not an outage: no stale copy.
+  const other = docs.serveClient("/d.json", {}, { "cache-control": "max-age=60" });
+  await clients.resolve(other);
+  now += 61_000;
+  docs.documents.delete("/d.json");
+  assertEquals((await assertRejects(() => clients.resolve(other), CimdError)).code, "http_status");
 });
 
 Deno.test("MetadataClients refuses a bad client ID URL before fetching anything", async () => {
