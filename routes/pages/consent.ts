@@ -35,7 +35,9 @@ export function consentPage(
   return renderPage(
     c,
     `Allow ${name}?`,
-    html`<h1>Allow <strong>${verified ?? name}</strong> to use this MCP server as you?</h1>
+    html`<h1>Allow <strong>${verified ?? name}</strong>${
+      verified ? "" : " (an unverified name)"
+    } to use this MCP server as you?</h1>
 <form method="post" action="/authorize">
 ${fields}
 <input type="hidden" name="decision" value="approve">

@@ -37,7 +37,7 @@ Deno.test("consent marks a dynamically registered client's name as unverified", 
     (await authorizeUrl(server.url, client.client_id)).url,
   );
   assertEquals(page.status, 200);
-  assertStringIncludes(page.body, "<h1>Allow <strong>Claude</strong>");
+  assertStringIncludes(page.body, "<h1>Allow <strong>Claude</strong> (an unverified name) to use");
   assertStringIncludes(page.body, "(unverified: a name the application chose itself)");
   assert(!page.body.includes("Verified identity"));
 });
