@@ -216,6 +216,8 @@ export class MetadataClients {
   #kv: Deno.Kv;
   #options: MetadataClientsOptions;
   #now: () => number;
+  /** Fetches in flight on this instance, so simultaneous requests for one document share one. */
+  #inFlight = new Map<string, Promise<FetchedDocument>>();
 
   constructor(kv: Deno.Kv, options: MetadataClientsOptions) {
     this.#kv = kv;
@@ -246,10 +248,7 @@ export class MetadataClients {
     }
     let fetched: FetchedDocument;
     try {
-      fetched = await (this.#options.fetch ?? fetchClientDocument)(
-        new URL(clientId),
-        this.#options,
-      );
+      fetched = await this.#fetchOnce(clientId);
     } catch (err) {
       // The client's host is down: a copy that expired less than STALE_IF_ERROR_MS ago still serves
       // (RFC 5861 stale-if-error), so an outage there does not sign its users out here.
@@ -276,5 +275,14 @@ export class MetadataClients {
       await this.#kv.delete(key);
     }
     return client;
+  }
+
+  #fetchOnce(clientId: string): Promise<FetchedDocument> {
+    const running = this.#inFlight.get(clientId);
+    if (running) return running;
+    const fetching = (this.#options.fetch ?? fetchClientDocument)(new URL(clientId), this.#options)
+      .finally(() => this.#inFlight.delete(clientId));
+    this.#inFlight.set(clientId, fetching);
+    return fetching;
   }
 }

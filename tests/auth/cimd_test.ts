@@ -241,3 +241,15 @@ Deno.test("MetadataClients refuses a bad client ID URL before fetching anything"
   assertEquals(loop.code, "invalid_client_id");
   assertEquals(docs.received.length, 0);
 });
+
+Deno.test("MetadataClients shares one fetch among simultaneous requests for a document", async () => {
+  await using kv = await sharedKv();
+  await using docs = startMetadataServer();
+  const id = docs.serveClient("/c.json", {}, { "cache-control": "no-store" });
+  const clients = new MetadataClients(kv.a, { allowLoopback: true, caCerts: [TEST_CA] });
+  const all = await Promise.all(Array.from({ length: 5 }, () => clients.resolve(id)));
+  assertEquals(all.map((c) => c.clientId), Array(5).fill(id));
+  assertEquals(docs.received.length, 1);
+  await clients.resolve(id); // no-store: the next request fetches again
+  assertEquals(docs.received.length, 2);
+});
