@@ -4,9 +4,7 @@
  * the other instance, and receives the notification there.
  */
 import { assert, assertEquals } from "@std/assert";
-import { KvEventBus } from "../../mcp/bus.ts";
-import { KvPoller } from "../../mcp/kv_poller.ts";
-import { type Cluster, startCluster } from "../helpers/cluster.ts";
+import { publishToolsChanged, startCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/mcp_clients.ts";
 import { sdkSignIn } from "../helpers/oauth.ts";
 import {
@@ -14,16 +12,6 @@ import {
   StreamableHTTPClientTransport,
   ToolListChangedNotificationSchema,
 } from "../helpers/sdk_v1.ts";
-
-/** Publishes `tools_list_changed` from the test process, another "instance" on the same KV file. */
-async function publishToolsChanged(cluster: Cluster): Promise<void> {
-  using kv = await Deno.openKv(cluster.kvPath);
-  const poller = new KvPoller(kv);
-  const bus = new KvEventBus(kv, poller, "test-process");
-  bus.publish({ kind: "tools_list_changed" });
-  await bus.flush();
-  await poller.close();
-}
 
 Deno.test("cluster: a GET stream's holder is killed with a notification in flight; the client resumes elsewhere and gets it", async () => {
   await using cluster = await startCluster({ instances: 2 });

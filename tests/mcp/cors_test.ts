@@ -4,6 +4,7 @@
  * origins get nothing a browser would accept.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { INITIALIZE } from "../helpers/mcp_clients.ts";
 import { signIn } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -81,16 +82,7 @@ Deno.test("responses to an allowed origin expose Mcp-Session-Id and WWW-Authenti
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
     },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-11-25",
-        capabilities: {},
-        clientInfo: { name: "cors", version: "1" },
-      },
-    }),
+    body: JSON.stringify(INITIALIZE),
   });
   await init.body?.cancel();
   assertEquals(init.status, 200);
