@@ -3,7 +3,13 @@
  * document can live on loopback), a real https document server, the v1 SDK's own OAuth (`auth()` with
  * `clientMetadataUrl`) and the scripted browser.
  */
-import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertNotEquals,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { ScriptedBrowser } from "../helpers/browser.ts";
 import { startMetadataServer, TEST_CA } from "../helpers/metadata_server.ts";
 import { whoami } from "../helpers/mcp_clients.ts";
@@ -16,6 +22,11 @@ import {
   TestOAuthProvider,
 } from "../helpers/oauth.ts";
 import { auth } from "../helpers/sdk_v1.ts";
+import {
+  Client as ClientV2,
+  type OAuthClientProvider as OAuthClientProviderV2,
+  StreamableHTTPClientTransport as TransportV2,
+} from "../helpers/sdk_v2.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 const DEV = { CIMD_ALLOW_LOOPBACK: "true" };
@@ -174,4 +185,36 @@ Deno.test("POST /token answers 503 temporarily_unavailable, not invalid_client, 
   const outage = await page((await authorizeUrl(server.url, docs.url("/down.json"))).url);
   assertEquals(outage.status, 503);
   assertEquals(outage.location, null);
+});
+
+Deno.test("the v2 SDK signs in with a client ID metadata document and calls a tool over 2026-07-28", async () => {
+  await using docs = startMetadataServer();
+  const clientId = docs.serveClient("/v2/client.json", { client_name: "SDK v2 Metadata Client" });
+  await using server = await startTestServer(DEV, TRUST);
+  const mcp = `${server.url}/mcp`;
+  const provider = new MetadataProvider(clientId);
+  const v2 = provider as unknown as OAuthClientProviderV2;
+  // The first connection is refused (401): the SDK resolves the client (CIMD) and sends the user off.
+  const first = new TransportV2(new URL(mcp), { authProvider: v2 });
+  await assertRejects(() => new ClientV2({ name: "v2-cimd", version: "1.0.0" }).connect(first));
+  assertEquals(provider.authorizationUrl!.searchParams.get("client_id"), clientId);
+  const back = await browserSignIn(
+    new ScriptedBrowser(),
+    provider.authorizationUrl!.href,
+    "bob@example.com",
+  );
+  await first.finishAuth(back.url.searchParams); // checks `iss` (RFC 9207), exchanges the code
+  await first.close();
+  const client = new ClientV2({ name: "v2-cimd", version: "1.0.0" });
+  await client.connect(new TransportV2(new URL(mcp), { authProvider: v2 }));
+  try {
+    const result = await client.callTool({ name: "whoami", arguments: {} }) as {
+      content: Array<{ text: string }>;
+    };
+    const identity = JSON.parse(result.content[0]!.text);
+    assertEquals(identity.email, "bob@example.com");
+    assertEquals(identity.clientId, clientId);
+  } finally {
+    await client.close();
+  }
 });
