@@ -54,6 +54,13 @@ export const keys = {
   ): Deno.KvKey => ["mcp", "session", userId, sessionId],
   /** Prefix of {@linkcode keys.mcpSession}. */
   mcpSessions: (userId: string): Deno.KvKey => ["mcp", "session", userId],
+  /** Event `index` (from 1) of a resumable SSE response to a 2025 POST (see `mcp/post_streams.ts`). */
+  postStreamEvent: (
+    streamId: string,
+    index: number,
+  ): Deno.KvKey => ["mcp", "post_stream", streamId, "event", index],
+  /** The end of a resumable POST stream: how many events it had. */
+  postStreamEnd: (streamId: string): Deno.KvKey => ["mcp", "post_stream", streamId, "end"],
   /** A 2024-11-05 SSE session, under the user it is bound to; names the instance holding its stream. */
   sseSession: (
     userId: string,

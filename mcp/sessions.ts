@@ -28,6 +28,7 @@ import { errorFields, log } from "../lib/log.ts";
 import type { KvEventBus } from "./bus.ts";
 import type { GrantWatcher } from "./list_changed.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
+import { isPostEventId, replayPostStream, resumablePostResponse } from "./post_streams.ts";
 
 /** A cached record is trusted this long before KV is read again (a DELETE elsewhere shows within it). */
 const CACHE_MS = 2000;
@@ -245,6 +246,35 @@ export class SessionStore {
     const changed = !missed || !missed.complete ||
       missed.events.some((e) => e.kind === "tools_list_changed");
     if (changed) stream.send("message", TOOLS_LIST_CHANGED, String(head));
+  }
+
+  /**
+   * Whether a POST of this session gets a resumable SSE response (`post_streams.ts`): the session
+   * negotiated 2025-11-25 or later, whose clients accept a priming event.
+   */
+  resumes(record: SessionRecord): boolean {
+    return record.protocolVersion >= PRIMING_SINCE;
+  }
+
+  /** Makes the SDK's SSE response to a POST of `record` resumable; other responses pass unchanged. */
+  resumable(record: SessionRecord, res: Response): Response {
+    const sse = res.headers.get("content-type")?.startsWith("text/event-stream");
+    if (!this.resumes(record) || !sse) return res;
+    return resumablePostResponse(res, { kv: this.#kv, sessionId: record.id });
+  }
+
+  /**
+   * For a `GET` whose `Last-Event-ID` names an event of a POST stream: its replay, `"finished"` when
+   * nothing is left to send, or null when that id names no POST stream of this session. Undefined when
+   * the id is not a POST stream's.
+   */
+  async replayPost(
+    record: SessionRecord,
+    lastEventId: string | null,
+    pollMs: number,
+  ): Promise<SseStream | "finished" | null | undefined> {
+    if (lastEventId === null || !isPostEventId(lastEventId)) return undefined;
+    return await replayPostStream(lastEventId, { kv: this.#kv, sessionId: record.id, pollMs });
   }
 
   /** The id of an event sent now: how far this instance has read the bus. */

@@ -99,6 +99,13 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     }
     const refused = forbiddenCall(body, identity, refusedHook);
     if (refused) return withSession(refused, session?.id);
+    if (session && mcp.sessions.resumes(session)) {
+      // A lost connection is not a cancellation (2025-11-25 §Resumability): the request is served
+      // to its end, detached from the client's connection, and its result kept for a resumption.
+      const detached = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers });
+      const res = await mcp.legacy(detached, { authInfo, parsedBody: body });
+      return mcp.sessions.resumable(session, res);
+    }
     const res = await mcp.legacy(c.req.raw, { authInfo, parsedBody: body });
     if (!initialize || res.status !== 200) return res;
     const created = await mcp.sessions.create(identity, sessionInit(body));
@@ -117,11 +124,24 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     const session = await requireSession(c, mcp);
     if (session instanceof Response) return session;
     if (mcp.draining) return shuttingDown(); // shutdown began while we read KV
-    const stream = mcp.sessions.openStream(
-      session,
-      undefined,
-      c.req.header("last-event-id") ?? null,
-    );
+    const lastEventId = c.req.header("last-event-id") ?? null;
+    const replay = await mcp.sessions.replayPost(session, lastEventId, mcp.config.mcp.pollMs);
+    if (replay === null) {
+      return jsonRpcError(
+        400,
+        ERROR_CODES.badRequest,
+        "Bad Request: Last-Event-ID names no resumable stream of this session",
+      );
+    }
+    if (replay === "finished") {
+      return new Response(null, { status: 204, headers: { [SESSION_HEADER]: session.id } });
+    }
+    if (replay) {
+      return new Response(replay.body, {
+        headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id },
+      });
+    }
+    const stream = mcp.sessions.openStream(session, undefined, lastEventId);
     return new Response(stream.body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id } });
   });
 
