@@ -246,6 +246,7 @@ Deno.test("MetadataClients shares one fetch among simultaneous requests for a do
   await using kv = await sharedKv();
   await using docs = startMetadataServer();
   const id = docs.serveClient("/c.json", {}, { "cache-control": "no-store" });
+  docs.documents.get("/c.json")!.delayMs = 500; // a slow host: all five ask while one fetch runs
   const clients = new MetadataClients(kv.a, { allowLoopback: true, caCerts: [TEST_CA] });
   const all = await Promise.all(Array.from({ length: 5 }, () => clients.resolve(id)));
   assertEquals(all.map((c) => c.clientId), Array(5).fill(id));

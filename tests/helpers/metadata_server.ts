@@ -15,6 +15,8 @@ export interface Served {
   status?: number;
   body: string | Record<string, unknown>;
   headers?: Record<string, string>;
+  /** Wait this long before answering (a slow host). */
+  delayMs?: number;
 }
 
 /** A request the server received. */
@@ -51,7 +53,7 @@ export function startMetadataServer(options: { tls?: boolean } = {}): MetadataSe
     hostname: "127.0.0.1",
     onListen() {},
     ...(tls ? { cert: TEST_CA, key: TEST_KEY } : {}),
-  }, (req) => {
+  }, async (req) => {
     const url = new URL(req.url);
     received.push({
       path: url.pathname + url.search,
@@ -60,6 +62,7 @@ export function startMetadataServer(options: { tls?: boolean } = {}): MetadataSe
     });
     const doc = documents.get(url.pathname + url.search);
     if (!doc) return new Response("not found", { status: 404 });
+    if (doc.delayMs) await new Promise((resolve) => setTimeout(resolve, doc.delayMs));
     const body = typeof doc.body === "string" ? doc.body : JSON.stringify(doc.body);
     return new Response(body, {
       status: doc.status ?? 200,
