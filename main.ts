@@ -42,6 +42,12 @@ try {
   } else if (config.ephemeralKey) {
     log("warn", "COOKIE_ENCRYPTION_KEY is not set: using a per-process key (emulator mode only)");
   }
+  if (config.cimdAllowLoopback) {
+    log(
+      "warn",
+      "CIMD_ALLOW_LOOPBACK=true: client metadata documents may come from loopback over http (development only)",
+    );
+  }
   // Deno Deploy sends SIGINT and kills 5 s later: end streams (with `retry:`), finish requests, exit.
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

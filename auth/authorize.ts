@@ -14,7 +14,9 @@
  */
 import type { Config } from "../lib/config.ts";
 import { PageError } from "../lib/errors.ts";
+import { CimdError } from "./cimd.ts";
 import type { Client, ClientStore } from "./clients.ts";
+import { redirectUriMatches } from "./redirect_uri.ts";
 import { isS256Challenge } from "./pkce.ts";
 import { isLoopbackHost } from "./redirect_uri.ts";
 import { ourResource } from "./resource.ts";
@@ -76,10 +78,24 @@ export async function validateAuthorizationRequest(
   };
   const clientId = single("client_id");
   if (!clientId) throw new PageError("invalid_client", "The request has no client_id");
-  const client = await clients.get(clientId);
-  if (!client) throw new PageError("invalid_client", "This application is not registered here");
   const redirectUri = single("redirect_uri");
-  if (!redirectUri || !client.redirectUris.includes(redirectUri)) {
+  const fits = (c: Client) =>
+    redirectUri !== null && redirectUriMatches(c.redirectUris, redirectUri);
+  let client: Client | null;
+  try {
+    client = await clients.find(clientId, fits);
+  } catch (err) {
+    if (!(err instanceof CimdError)) throw err;
+    const down = err.code === "unreachable";
+    throw new PageError(
+      down ? "upstream_unavailable" : "invalid_client",
+      `This application's client metadata document cannot be used: ${err.message}`,
+      down ? 503 : 400,
+      { cause: err },
+    );
+  }
+  if (!client) throw new PageError("invalid_client", "This application is not registered here");
+  if (!redirectUri || !fits(client)) {
     throw new PageError(
       "invalid_redirect_uri",
       "The redirect URI does not exactly match one registered for this application",

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { OAuthError } from "../lib/errors.ts";
 import { keys } from "../lib/kv_keys.ts";
+import { CimdError, isMetadataClientId, type MetadataClients } from "./cimd.ts";
 import { randomToken, sha256, timingSafeEqual } from "./crypto.ts";
 import { redirectUriProblem } from "./redirect_uri.ts";
 
@@ -84,10 +85,13 @@ const metadataSchema = z.object({
 export class ClientStore {
   #kv: Deno.Kv;
   #now: () => number;
+  #metadata: MetadataClients | null;
 
-  constructor(kv: Deno.Kv, now: () => number = Date.now) {
+  /** @param metadata Resolves `client_id`s that are URLs (client ID metadata documents); null: none. */
+  constructor(kv: Deno.Kv, now: () => number = Date.now, metadata: MetadataClients | null = null) {
     this.#kv = kv;
     this.#now = now;
+    this.#metadata = metadata;
   }
 
   /**
@@ -173,8 +177,23 @@ export class ClientStore {
     };
   }
 
-  /** The client, or null when unknown. */
+  /** The client, or null when unknown (or when its metadata document cannot be used now). */
   async get(clientId: string): Promise<Client | null> {
+    return await this.find(clientId).catch((err) => {
+      if (err instanceof CimdError) return null;
+      throw err;
+    });
+  }
+
+  /**
+   * The client: registered ones from KV, URL ones from their metadata document (`auth/cimd.ts`).
+   * @param fits For a URL client, whether a cached document suits the request (else it is re-fetched).
+   * @throws {CimdError} why a URL client's document cannot be used.
+   */
+  async find(clientId: string, fits?: (client: Client) => boolean): Promise<Client | null> {
+    if (this.#metadata && isMetadataClientId(clientId)) {
+      return await this.#metadata.resolve(clientId, fits);
+    }
     if (clientId.length > 200) return null;
     return live((await this.#kv.get<Client>(keys.client(clientId))).value, this.#now());
   }
@@ -213,7 +232,23 @@ export class ClientStore {
     if (!clientId) {
       throw new OAuthError("invalid_client", "Cannot authenticate client: client_id is missing");
     }
-    const client = await this.get(clientId);
+    let client: Client | null;
+    try {
+      client = await this.find(clientId);
+    } catch (err) {
+      if (err instanceof CimdError && err.code === "unreachable") {
+        // The client's host is down: a retry later may work, so this must not read as "invalid".
+        throw new OAuthError(
+          "temporarily_unavailable",
+          `Cannot authenticate client: ${err.message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      if (err instanceof CimdError) throw invalidClient(err.message, basic !== null);
+      throw err;
+    }
     if (!client) throw invalidClient("unknown client", basic !== null);
     const presented = basic
       ? "client_secret_basic"

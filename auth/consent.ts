@@ -13,6 +13,7 @@
 import type { Context } from "hono";
 import { getCookie, getSignedCookie, setCookie, setSignedCookie } from "hono/cookie";
 import { keys } from "../lib/kv_keys.ts";
+import { loopbackWithoutPort } from "./redirect_uri.ts";
 import type { AuthorizationRequest } from "./authorize.ts";
 import { randomToken, sha256, timingSafeEqual } from "./crypto.ts";
 
@@ -29,10 +30,12 @@ const COOKIE = { path: "/", secure: true, httpOnly: true, sameSite: "Lax" } as c
 
 /**
  * One approval as stored in the cookie: a hash of the pair, so the cookie stays small (redirect URIs
- * may be 2,000 characters) and names neither.
+ * may be 2,000 characters) and names neither. A loopback redirect URI counts without its port: native
+ * clients listen on a new port each time (RFC 8252 §7.3), and it is the same application on the device.
  */
 async function approvalId(clientId: string, redirectUri: string): Promise<string> {
-  return (await sha256(`${clientId}\n${redirectUri}`)).slice(0, 22);
+  const uri = loopbackWithoutPort(redirectUri) ?? redirectUri;
+  return (await sha256(`${clientId}\n${uri}`)).slice(0, 22);
 }
 
 /** What a browser form carries server-side between rendering and posting. */

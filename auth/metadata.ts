@@ -26,7 +26,8 @@ export function authorizationServerMetadata(
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
     revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
     authorization_response_iss_parameter_supported: true,
-    client_id_metadata_document_supported: false,
+    // Claude uses client ID metadata documents only when both this and `none` above are advertised.
+    client_id_metadata_document_supported: true,
     service_documentation: `${issuer}/`,
   };
 }

@@ -6,6 +6,7 @@
 import type { WorkOS } from "@workos-inc/node";
 import type { Config } from "../lib/config.ts";
 import type { AuditLog } from "../audit/store.ts";
+import { MetadataClients, type MetadataClientsOptions } from "./cimd.ts";
 import { ClientStore } from "./clients.ts";
 import { CodeStore } from "./codes.ts";
 import { Consent } from "./consent.ts";
@@ -42,6 +43,8 @@ export function createAuthServices(
     keys: DerivedKeys;
     audit: AuditLog;
     now?: () => number;
+    /** Test hooks for client ID metadata document fetches (a scripted resolver, a test CA). */
+    cimd?: Pick<MetadataClientsOptions, "resolve" | "caCerts">;
   },
 ): AuthServices {
   const now = deps.now ?? Date.now;
@@ -54,7 +57,15 @@ export function createAuthServices(
   const upstream = new Upstream(deps.workos, deps.config);
   return {
     config: deps.config,
-    clients: new ClientStore(deps.kv, now),
+    clients: new ClientStore(
+      deps.kv,
+      now,
+      new MetadataClients(deps.kv, {
+        allowLoopback: deps.config.cimdAllowLoopback,
+        now,
+        ...deps.cimd,
+      }),
+    ),
     grants,
     tokens,
     codes: new CodeStore(deps.kv, grants, tokens, now),

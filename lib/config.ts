@@ -77,6 +77,11 @@ export interface Config {
     /** Live 2025 sessions one grant may hold (MAX_SESSIONS_PER_GRANT, default 50). */
     readonly maxSessionsPerGrant: number;
   };
+  /**
+   * CIMD_ALLOW_LOOPBACK=true (development only): client ID metadata documents may be fetched over http
+   * and from loopback addresses, so a local document server can be used. Refused on Deno Deploy.
+   */
+  readonly cimdAllowLoopback: boolean;
   /** Cloudflare Workers AI credentials for `generateImage`; unset means the local placeholder. */
   readonly cloudflare: {
     readonly accountId: string | undefined;
@@ -189,6 +194,9 @@ const schema = z.object({
   AUTHORIZE_RATE_LIMIT: wholeNumber("authorizations per address per hour", "120"),
   MAX_STREAMS_PER_GRANT: wholeNumber("open streams per grant", "20", 1),
   MAX_SESSIONS_PER_GRANT: wholeNumber("live sessions per grant", "50", 1),
+  CIMD_ALLOW_LOOPBACK: optional.refine((v) => v === undefined || v === "true" || v === "false", {
+    message: 'must be "true" or "false"',
+  }),
   CLOUDFLARE_ACCOUNT_ID: optional,
   CLOUDFLARE_API_TOKEN: optional,
   CLOUDFLARE_API_BASE_URL: optional.refine(
@@ -281,6 +289,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
 
+  const cimdAllowLoopback = e.CIMD_ALLOW_LOOPBACK === "true";
+  if (cimdAllowLoopback && (onDeploy || (mode === "workos" && !isLoopbackHost(publicHost)))) {
+    throw new ConfigError(
+      "CIMD_ALLOW_LOOPBACK",
+      "is a development switch (client metadata documents fetched from loopback and over http) and is refused on Deno Deploy and on a public PUBLIC_URL; remove it",
+    );
+  }
+
   const publicOrigin = new URL(publicUrl);
   const emulator = mode === "emulator";
   const apiHostname = e.WORKOS_API_HOSTNAME ??
@@ -342,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxStreamsPerGrant: Number(e.MAX_STREAMS_PER_GRANT ?? 20),
       maxSessionsPerGrant: Number(e.MAX_SESSIONS_PER_GRANT ?? 50),
     },
+    cimdAllowLoopback,
     cloudflare: {
       accountId: e.CLOUDFLARE_ACCOUNT_ID,
       apiToken: e.CLOUDFLARE_API_TOKEN,

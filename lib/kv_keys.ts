@@ -9,6 +9,11 @@
 export const keys = {
   /** A registered OAuth client (RFC 7591). */
   client: (clientId: string): Deno.KvKey => ["oauth", "client", clientId],
+  /**
+   * A validated client ID metadata document (see `auth/cimd.ts`), by the SHA-256 of its URL (URLs may be
+   * longer than a key part may be).
+   */
+  clientMetadata: (urlHash: string): Deno.KvKey => ["oauth", "client_metadata", urlHash],
   /** A validated authorization request awaiting the user's consent, by request id. */
   consentRequest: (requestId: string): Deno.KvKey => ["oauth", "consent_request", requestId],
   /** A pending upstream (AuthKit) authorization, by the hash of our upstream `state`. */
@@ -63,6 +68,13 @@ export const keys = {
   ): Deno.KvKey => ["mcp", "session", userId, sessionId],
   /** Prefix of {@linkcode keys.mcpSession}. */
   mcpSessions: (userId: string): Deno.KvKey => ["mcp", "session", userId],
+  /** Event `index` (from 1) of a resumable SSE response to a 2025 POST (see `mcp/post_streams.ts`). */
+  postStreamEvent: (
+    streamId: string,
+    index: number,
+  ): Deno.KvKey => ["mcp", "post_stream", streamId, "event", index],
+  /** The end of a resumable POST stream: how many events it had. */
+  postStreamEnd: (streamId: string): Deno.KvKey => ["mcp", "post_stream", streamId, "end"],
   /** A 2024-11-05 SSE session, under the user it is bound to; names the instance holding its stream. */
   sseSession: (
     userId: string,

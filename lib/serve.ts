@@ -11,7 +11,7 @@ import { GrantStore } from "../auth/grants.ts";
 import { checkKeyChange } from "../auth/key_change.ts";
 import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
-import { createApp, type Service } from "../routes/app.ts";
+import { type AppDeps, createApp, type Service } from "../routes/app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { assertWritable } from "./kv_probe.ts";
 import { retryOnLock } from "./kv_retry.ts";
@@ -39,6 +39,8 @@ export interface StartOptions {
   kv?: Deno.Kv;
   now?: () => number;
   signal?: AbortSignal;
+  /** Test hooks for client ID metadata document fetches (a scripted resolver, a test CA). */
+  cimd?: AppDeps["cimd"];
 }
 
 /**
@@ -89,6 +91,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     keys,
     ...(emulator ? { emulator: emulator.app } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.cimd ? { cimd: options.cimd } : {}),
   });
   const app = service.app;
   handler = (req, info) => app.fetch(req, info);

@@ -18,8 +18,13 @@ import { keys } from "../lib/kv_keys.ts";
 import { errorFields, log } from "../lib/log.ts";
 import type { KvPoller } from "./kv_poller.ts";
 
-/** How long an event stays readable in KV. */
-export const EVENT_TTL_MS = 60_000;
+/**
+ * How long an event stays readable in KV: also the window in which a 2025 `GET` stream resumed with
+ * `Last-Event-ID` gets what it missed (`mcp/sessions.ts`).
+ */
+export const EVENT_TTL_MS = 5 * 60_000;
+/** A resumption further behind than this many events is not replayed event by event. */
+const REPLAY_MAX = 500;
 /** How many of the latest events a new listener's first read looks at. */
 const BASELINE_LOOKBACK = 20;
 /** Attempts of the head-checked append before giving up (only concurrent publishers conflict). */
@@ -126,6 +131,35 @@ export class KvEventBus {
       this.#unwatch?.();
       this.#unwatch = undefined;
       this.#seq = undefined;
+    };
+  }
+
+  /** The sequence number of the events this instance has read so far (the KV head as last polled). */
+  get position(): number | undefined {
+    return this.#seq;
+  }
+
+  /** The latest sequence number in KV (0 when nothing was ever published). */
+  async head(): Promise<number> {
+    return (await this.#kv.get<{ seq: number }>(keys.busHead())).value?.seq ?? 0;
+  }
+
+  /**
+   * The events published after `afterSeq`, up to the current head, that are still in the log, and
+   * whether they are all of them (false when some expired, or `afterSeq` is too far behind).
+   */
+  async since(afterSeq: number): Promise<{ head: number; events: BusEvent[]; complete: boolean }> {
+    const head = await this.head();
+    if (afterSeq >= head) return { head, events: [], complete: afterSeq === head };
+    if (head - afterSeq > REPLAY_MAX) return { head, events: [], complete: false };
+    const entries = await Array.fromAsync(this.#kv.list<StoredEvent>({
+      start: keys.busEvent(afterSeq + 1),
+      end: keys.busEvent(head + 1),
+    }));
+    return {
+      head,
+      events: entries.map((e) => e.value.event),
+      complete: entries.length === head - afterSeq,
     };
   }
 

@@ -8,6 +8,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Config } from "../lib/config.ts";
 import { ERROR_CODES, jsonRpcError } from "./jsonrpc.ts";
@@ -31,11 +32,7 @@ export function checkOrigin(options: CheckOriginOptions): MiddlewareHandler {
   if (options.allowed.length === 0) {
     throw new TypeError('"allowed" option must name at least one origin');
   }
-  const allowed = new Set(options.allowed.map((value) => {
-    const origin = parseOrigin(value);
-    if (!origin) throw new TypeError(`"allowed" option holds "${value}", which is not an origin`);
-    return origin;
-  }));
+  const allowed = originSet(options.allowed);
   return async function originCheck(c, next) {
     const header = c.req.header("origin");
     if (header !== undefined) {
@@ -47,6 +44,61 @@ export function checkOrigin(options: CheckOriginOptions): MiddlewareHandler {
     }
     await next();
   };
+}
+
+/** Request headers a browser-based MCP client sends (all but `Authorization` are MCP's own). */
+export const MCP_REQUEST_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Accept",
+  "Mcp-Session-Id",
+  "MCP-Protocol-Version",
+  "Mcp-Method",
+  "Mcp-Name",
+  "Last-Event-ID",
+] as const;
+/** Response headers a browser-based MCP client must be able to read. */
+export const MCP_EXPOSED_HEADERS = ["Mcp-Session-Id", "WWW-Authenticate"] as const;
+
+/**
+ * CORS for the MCP endpoints, for browser-based clients on the allowed origins only: a preflight is
+ * answered (204) before any token is asked for; every response to an allowed origin carries
+ * `Access-Control-Allow-Origin` and exposes `Mcp-Session-Id` and `WWW-Authenticate` (so a 401 can start
+ * discovery). No credentials: clients send bearer tokens, never cookies. Mount it after
+ * {@linkcode checkOrigin}, which refuses other origins outright.
+ *
+ * @throws {TypeError} when `allowed` is empty or holds something that is not an origin.
+ * @see https://fetch.spec.whatwg.org/#http-cors-protocol
+ * @example
+ * ```ts
+ * app.use("/mcp", checkOrigin({ allowed }), mcpCors({ allowed, methods: ["GET", "POST", "DELETE"] }));
+ * ```
+ */
+export function mcpCors(
+  options: CheckOriginOptions & { methods: readonly string[] },
+): MiddlewareHandler {
+  if (options.allowed.length === 0) {
+    throw new TypeError('"allowed" option must name at least one origin');
+  }
+  const allowed = originSet(options.allowed);
+  return cors({
+    origin: (origin) => {
+      const parsed = parseOrigin(origin);
+      return parsed && allowed.has(parsed) ? origin : null;
+    },
+    allowMethods: [...options.methods, "OPTIONS"],
+    allowHeaders: [...MCP_REQUEST_HEADERS],
+    exposeHeaders: [...MCP_EXPOSED_HEADERS],
+    maxAge: 600,
+  });
+}
+
+function originSet(values: readonly string[]): Set<string> {
+  return new Set(values.map((value) => {
+    const origin = parseOrigin(value);
+    if (!origin) throw new TypeError(`"allowed" option holds "${value}", which is not an origin`);
+    return origin;
+  }));
 }
 
 /** The serialized origin of `value` (lowercase scheme and host, default port dropped), or null. */

@@ -28,6 +28,7 @@ import { errorFields, log } from "../lib/log.ts";
 import type { KvEventBus } from "./bus.ts";
 import type { GrantWatcher } from "./list_changed.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
+import { isPostEventId, replayPostStream, resumablePostResponse } from "./post_streams.ts";
 
 /** A cached record is trusted this long before KV is read again (a DELETE elsewhere shows within it). */
 const CACHE_MS = 2000;
@@ -35,6 +36,10 @@ const CACHE_MS = 2000;
 const TOUCH_MS = 60_000;
 /** KV keeps a record this much longer than the idle time, so the read-time check decides. */
 const EXPIRY_SLACK_MS = 60_000;
+/** The `retry:` of `GET` streams: how soon a client whose stream dropped reconnects. */
+export const STREAM_RETRY_MS = 1000;
+/** The first protocol version whose clients accept an event with empty data (the priming event). */
+const PRIMING_SINCE = "2025-11-25";
 
 /** A session as stored in KV. */
 export interface SessionRecord {
@@ -174,9 +179,16 @@ export class SessionStore {
    * differ from those the session last saw (so a change between `initialize` and this `GET` is not
    * missed), and the session ends when the grant is revoked.
    *
-   * @see 2025-11-25 basic/transports.mdx §Listening for Messages from the Server
+   * Resumability: event ids are positions in the KV event bus (`bus.ts`), which keeps every
+   * `tools_list_changed` for a bounded window. The stream starts with a priming event (for 2025-11-25
+   * clients) and `retry:`; a client reconnecting with `Last-Event-ID` (on any instance) first gets
+   * `tools/list_changed` if one was published since that id, or if the window no longer reaches back
+   * that far (re-listing is harmless; missing a change is not). Grant changes need no replay: the
+   * permissions baseline comparison above catches them on any instance.
+   *
+   * @see 2025-11-25 basic/transports.mdx §Listening for Messages from the Server, §Resumability
    */
-  openStream(record: SessionRecord, keepAliveMs?: number): SseStream {
+  openStream(record: SessionRecord, keepAliveMs?: number, lastEventId?: string | null): SseStream {
     const entry = this.#cache.get(record.id) ??
       { record, checkedAt: this.#now(), persistedSeenAt: record.lastSeenAt, versionstamp: null };
     this.#cache.set(record.id, entry);
@@ -202,12 +214,73 @@ export class SessionStore {
     entry.unwatch = this.#watcher.watch(record.grantId, entry.record.permissions, (change) => {
       if (change.kind === "permissions") {
         entry.record.permissions = [...change.permissions];
-        stream.send("message", TOOLS_LIST_CHANGED);
+        stream.send("message", TOOLS_LIST_CHANGED, this.#eventId());
         return;
       }
       this.end(record).catch((err) => log("warn", "session end failed", errorFields(err)));
     });
+    this.#resume(record, stream, lastEventId ?? null).catch((err) =>
+      log("warn", "stream resumption failed", errorFields(err))
+    );
     return stream;
+  }
+
+  /** Primes `stream` and replays what a resuming client missed (see {@linkcode openStream}). */
+  async #resume(
+    record: SessionRecord,
+    stream: SseStream,
+    lastEventId: string | null,
+  ): Promise<void> {
+    if (!this.#bus) return;
+    const from = lastEventId !== null && /^\d{1,15}$/.test(lastEventId)
+      ? Number(lastEventId)
+      : null;
+    const missed = from === null ? null : await this.#bus.since(from);
+    const head = missed?.head ?? await this.#bus.head();
+    if (stream.closed) return;
+    const primeId = String(from !== null && from <= head ? from : head);
+    if (record.protocolVersion >= PRIMING_SINCE) stream.prime(primeId, STREAM_RETRY_MS);
+    else stream.retry(STREAM_RETRY_MS);
+    if (lastEventId === null) return;
+    // An id we cannot read, or a window that no longer reaches it, counts as "something changed".
+    const changed = !missed || !missed.complete ||
+      missed.events.some((e) => e.kind === "tools_list_changed");
+    if (changed) stream.send("message", TOOLS_LIST_CHANGED, String(head));
+  }
+
+  /**
+   * Whether a POST of this session gets a resumable SSE response (`post_streams.ts`): the session
+   * negotiated 2025-11-25 or later, whose clients accept a priming event.
+   */
+  resumes(record: SessionRecord): boolean {
+    return record.protocolVersion >= PRIMING_SINCE;
+  }
+
+  /** Makes the SDK's SSE response to a POST of `record` resumable; other responses pass unchanged. */
+  resumable(record: SessionRecord, res: Response): Response {
+    const sse = res.headers.get("content-type")?.startsWith("text/event-stream");
+    if (!this.resumes(record) || !sse) return res;
+    return resumablePostResponse(res, { kv: this.#kv, sessionId: record.id });
+  }
+
+  /**
+   * For a `GET` whose `Last-Event-ID` names an event of a POST stream: its replay, `"finished"` when
+   * nothing is left to send, or null when that id names no POST stream of this session. Undefined when
+   * the id is not a POST stream's.
+   */
+  async replayPost(
+    record: SessionRecord,
+    lastEventId: string | null,
+    pollMs: number,
+  ): Promise<SseStream | "finished" | null | undefined> {
+    if (lastEventId === null || !isPostEventId(lastEventId)) return undefined;
+    return await replayPostStream(lastEventId, { kv: this.#kv, sessionId: record.id, pollMs });
+  }
+
+  /** The id of an event sent now: how far this instance has read the bus. */
+  #eventId(): string | undefined {
+    const position = this.#bus?.position;
+    return position === undefined ? undefined : String(position);
   }
 
   /**
@@ -231,7 +304,10 @@ export class SessionStore {
       this.#unsubscribe = this.#bus.subscribe((event) => {
         if (event.kind === "session_ended") this.#drop(event.sessionId);
         if (event.kind !== "tools_list_changed") return;
-        for (const entry of this.#cache.values()) entry.stream?.send("message", TOOLS_LIST_CHANGED);
+        const id = this.#eventId();
+        for (const entry of this.#cache.values()) {
+          entry.stream?.send("message", TOOLS_LIST_CHANGED, id);
+        }
       });
     } else if (this.#cache.size === 0 && this.#unsubscribe) {
       this.#unsubscribe();

@@ -23,8 +23,13 @@ export interface SseStream {
   readonly body: ReadableStream<Uint8Array>;
   /** True once closed from either side. */
   readonly closed: boolean;
-  /** Writes one event; returns false when the stream is already closed. */
-  send(event: string, data: string): boolean;
+  /** Writes one event (with an `id:` when given); returns false when the stream is already closed. */
+  send(event: string, data: string, id?: string): boolean;
+  /**
+   * Writes a priming event: an event id with empty data (and `retry:` when given), so a client can
+   * resume from here with `Last-Event-ID` (2025-11-25 §Resumability).
+   */
+  prime(id: string, retryMs?: number): boolean;
   /** Writes a comment line (ignored by clients). */
   comment(text: string): boolean;
   /** Tells the client how long to wait before reconnecting (`retry:`), e.g. before a shutdown. */
@@ -104,12 +109,16 @@ export function createSseStream(options: SseStreamOptions = {}): SseStream {
     get closed() {
       return closed;
     },
-    send(event, data) {
+    send(event, data, id) {
       if (/[\r\n]/.test(event)) {
         throw new SyntaxError(`Cannot serialize event name "${event}": it has a newline`);
       }
       const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join("\n");
-      return write(`event: ${event}\n${lines}\n\n`);
+      return write(`${idLine(id)}event: ${event}\n${lines}\n\n`);
+    },
+    prime(id, retryMs) {
+      const retry = retryMs === undefined ? "" : `retry: ${Math.max(0, Math.round(retryMs))}\n`;
+      return write(`${idLine(id)}${retry}data: \n\n`);
     },
     comment(text) {
       return write(`: ${text.replace(/[\r\n]+/g, " ")}\n\n`);
@@ -119,4 +128,12 @@ export function createSseStream(options: SseStreamOptions = {}): SseStream {
     },
     close: finish,
   };
+}
+
+function idLine(id: string | undefined): string {
+  if (id === undefined) return "";
+  if (/[\r\n\0]/.test(id)) {
+    throw new SyntaxError(`Cannot serialize event id "${id}": it has a newline`);
+  }
+  return `id: ${id}\n`;
 }

@@ -7,6 +7,7 @@
 import type { WorkOS } from "@workos-inc/node";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { MetadataClientsOptions } from "../auth/cimd.ts";
 import type { DerivedKeys } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
 import { imageGeneratorFromConfig } from "../mcp/image/from_env.ts";
@@ -51,6 +52,8 @@ export interface AppDeps {
   /** The AuthKit emulator's routes, mounted on our origin in emulator mode. */
   emulator?: Hono;
   now?: () => number;
+  /** Test hooks for client ID metadata document fetches (see `auth/cimd.ts`). */
+  cimd?: Pick<MetadataClientsOptions, "resolve" | "caCerts">;
   /** Services for MCP tools; built from the configuration (CLOUDFLARE_*) when absent. */
   tools?: ToolServices;
 }

@@ -35,7 +35,7 @@ import {
 } from "../mcp/jsonrpc.ts";
 import { GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
 import { watchListen } from "../mcp/listen.ts";
-import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
+import { allowedOrigins, checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { authInfoFor, reportRefusal } from "../mcp/server.ts";
 import type { SessionRecord } from "../mcp/sessions.ts";
@@ -55,9 +55,11 @@ export function mcpRoutes(
   const app = new Hono<Env>();
 
   app.onError(mcpErrorHandler);
+  const allowed = allowedOrigins(auth.config);
   app.use(
     "/mcp",
-    checkOrigin({ allowed: allowedOrigins(auth.config) }),
+    checkOrigin({ allowed }),
+    mcpCors({ allowed, methods: ["GET", "POST", "DELETE"] }),
     requireBearer({
       tokens: auth.tokens,
       resources: [resources(auth.config).mcp],
@@ -111,6 +113,13 @@ export function mcpRoutes(
     }
     const refused = forbiddenCall(body, identity, refusedHook);
     if (refused) return withSession(refused, session?.id);
+    if (session && mcp.sessions.resumes(session)) {
+      // A lost connection is not a cancellation (2025-11-25 §Resumability): the request is served
+      // to its end, detached from the client's connection, and its result kept for a resumption.
+      const detached = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers });
+      const res = await mcp.legacy(detached, { authInfo, parsedBody: body });
+      return mcp.sessions.resumable(session, res);
+    }
     const res = await mcp.legacy(c.req.raw, { authInfo, parsedBody: body });
     if (!initialize || res.status !== 200) return res;
     const created = await mcp.sessions.create(identity, sessionInit(body));
@@ -129,9 +138,26 @@ export function mcpRoutes(
     const session = await requireSession(c, mcp);
     if (session instanceof Response) return session;
     if (mcp.draining) return shuttingDown(); // shutdown began while we read KV
+    const lastEventId = c.req.header("last-event-id") ?? null;
+    const replay = await mcp.sessions.replayPost(session, lastEventId, mcp.config.mcp.pollMs);
+    if (replay === null) {
+      return jsonRpcError(
+        400,
+        ERROR_CODES.badRequest,
+        "Bad Request: Last-Event-ID names no resumable stream of this session",
+      );
+    }
+    if (replay === "finished") {
+      return new Response(null, { status: 204, headers: { [SESSION_HEADER]: session.id } });
+    }
+    if (replay) {
+      return new Response(replay.body, {
+        headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id },
+      });
+    }
     const release = limits.acquireStream(c.var.identity.grantId);
     if (release instanceof Response) return release;
-    const stream = mcp.sessions.openStream(session);
+    const stream = mcp.sessions.openStream(session, undefined, lastEventId);
     return new Response(releaseOnEnd(stream.body, release), {
       headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id },
     });

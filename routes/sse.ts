@@ -24,7 +24,7 @@ import {
   shuttingDown,
 } from "../mcp/jsonrpc.ts";
 import { type GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
-import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
+import { allowedOrigins, checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { authInfoFor, reportRefusal } from "../mcp/server.ts";
 import { SSE_HEADERS } from "../mcp/sse_stream.ts";
@@ -37,7 +37,8 @@ type Env = { Variables: BearerVariables };
 /** `/sse` and `/messages` routes. */
 export function sseRoutes(auth: AuthServices, mcp: McpRuntime, limits: GrantLimits): Hono<Env> {
   const app = new Hono<Env>();
-  const origin = checkOrigin({ allowed: allowedOrigins(auth.config) });
+  const allowed = allowedOrigins(auth.config);
+  const origin = checkOrigin({ allowed });
   const bearer = requireBearer({
     tokens: auth.tokens,
     resources: [resources(auth.config).sse],
@@ -45,8 +46,8 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime, limits: GrantLimi
     freshness: auth.freshness,
   });
   app.onError(mcpErrorHandler);
-  app.use("/sse", origin, bearer);
-  app.use(MESSAGES_PATH, origin, bearer);
+  app.use("/sse", origin, mcpCors({ allowed, methods: ["GET"] }), bearer);
+  app.use(MESSAGES_PATH, origin, mcpCors({ allowed, methods: ["POST"] }), bearer);
 
   app.get("/sse", async (c) => {
     if (mcp.draining) return shuttingDown();

@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { AuthorizationRequest } from "../../auth/authorize.ts";
+import { verifiedHost } from "../../auth/cimd.ts";
 import type { Client } from "../../auth/clients.ts";
 import { isLoopbackHost } from "../../auth/redirect_uri.ts";
 import { renderPage } from "./layout.ts";
@@ -34,17 +35,35 @@ export function consentPage(
       ),
     ),
   ].filter((h) => h !== host);
+  // A client ID URL proves its host (we fetched the document there); every name is only a claim.
+  const verified = verifiedHost(client.clientId);
   const fields = html`<input type="hidden" name="request_id" value="${requestId}">
 <input type="hidden" name="csrf_token" value="${csrf}">`;
   return renderPage(
     c,
     `Allow ${name}?`,
-    html`<h1>Allow <strong>${name}</strong> to use this MCP server as you?</h1>
+    html`<h1>Allow <strong>${verified ?? name}</strong>${
+      verified ? "" : " (an unverified name)"
+    } to use this MCP server as you?</h1>
 <form method="post" action="/authorize">
 ${fields}
 <input type="hidden" name="decision" value="approve">
 <dl>
-<dt>Application</dt><dd>${name}${
+${
+      verified
+        ? html`
+          <dt>Verified identity</dt>
+          <dd
+            class="verified"><strong>${verified}</strong> (its metadata document is published at <code>${client
+              .clientId}</code>)</dd>
+        `
+        : ""
+    }
+<dt>Application</dt><dd>${name} <span class="${verified ? "claimed" : "unverified"}">${
+      verified
+        ? "(name claimed by the application)"
+        : "(unverified: a name the application chose itself)"
+    }</span>${
       client.clientUri
         ? html`
           · <code>${client.clientUri}</code>

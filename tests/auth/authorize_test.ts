@@ -14,7 +14,7 @@ Deno.test("GET /authorize shows an error page, never a redirect, for a redirect 
     "http://127.0.0.1:9/other", // sub-path
     "http://127.0.0.1:9/callback/x",
     "http://127.0.0.1:9/callback?x=1", // extra query
-    "http://127.0.0.1:10/callback", // other port
+    "http://127.0.0.1/other", // other path, any port
     "http://LOCALHOST:9/callback", // case change
     "HTTP://127.0.0.1:9/callback",
     "https://evil.example/callback", // other host

@@ -7,6 +7,9 @@
  * @module
  */
 import { type AuthKitEmulator, createAuthKitEmulator } from "../../emulator/app.ts";
+
+import { KvEventBus } from "../../mcp/bus.ts";
+import { KvPoller } from "../../mcp/kv_poller.ts";
 import { type RoundRobinProxy, startProxy } from "./proxy.ts";
 
 /** One server process. */
@@ -171,4 +174,14 @@ export async function spawnServer(env: Record<string, string>, index = 0): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Publishes `tools_list_changed` from the test process, a further "instance" on the cluster's KV file. */
+export async function publishToolsChanged(cluster: Pick<Cluster, "kvPath">): Promise<void> {
+  using kv = await Deno.openKv(cluster.kvPath);
+  const poller = new KvPoller(kv);
+  const bus = new KvEventBus(kv, poller, "test-process");
+  bus.publish({ kind: "tools_list_changed" });
+  await bus.flush();
+  await poller.close();
 }

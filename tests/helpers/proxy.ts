@@ -17,6 +17,8 @@ export interface ProxiedRequest {
   backend: number;
   /** The status, or 0 while the backend has not answered yet. */
   status: number;
+  /** The request's `Last-Event-ID` header (a resumed event stream), or null. */
+  lastEventId: string | null;
 }
 
 /** A running proxy. */
@@ -50,6 +52,7 @@ export function startProxy(options: { port?: number } = {}): RoundRobinProxy {
         search: url.search,
         backend: -1,
         status: 0,
+        lastEventId: req.headers.get("last-event-id"),
       };
       log.push(entry);
       for (let tries = 0; tries < backends.length; tries++) {

@@ -7,6 +7,7 @@
 export {
   Client,
   type ClientOptions,
+  type OAuthClientProvider,
   ProtocolError,
   SSEClientTransport,
   StreamableHTTPClientTransport,

@@ -5,9 +5,7 @@
  * gives SSE clients of the dead instance a clean 404, after which they reconnect.
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { KvEventBus } from "../../mcp/bus.ts";
-import { KvPoller } from "../../mcp/kv_poller.ts";
-import { type Cluster, startCluster } from "../helpers/cluster.ts";
+import { type Cluster, publishToolsChanged, startCluster } from "../helpers/cluster.ts";
 import { postMcp, waitFor, whoami } from "../helpers/mcp_clients.ts";
 import { sdkSignIn, signIn, type TestOAuthProvider } from "../helpers/oauth.ts";
 import {
@@ -32,16 +30,6 @@ const sum = async (client: Caller, a: number, b: number) => {
   };
   return result.content[0]?.text;
 };
-
-/** Publishes `tools_list_changed` from the test process, a fourth "instance" on the same KV file. */
-async function publishToolsChanged(cluster: Cluster): Promise<void> {
-  using kv = await Deno.openKv(cluster.kvPath);
-  const poller = new KvPoller(kv);
-  const bus = new KvEventBus(kv, poller, "test-process");
-  bus.publish({ kind: "tools_list_changed" });
-  await bus.flush();
-  await poller.close();
-}
 
 /** The requests of `path` since `from` in the proxy log: which backends served them, and statuses. */
 function served(cluster: Cluster, path: string, from = 0) {

@@ -39,3 +39,26 @@ Deno.test("createSseStream() refuses an event name with a newline", () => {
   assertThrows(() => stream.send("a\nb", "x"), SyntaxError);
   stream.close();
 });
+
+Deno.test("createSseStream() writes event ids and a priming event with retry:", async () => {
+  const stream = createSseStream({ keepAliveMs: 0 });
+  stream.prime("7", 1000);
+  stream.send("message", "{}", "8");
+  stream.prime("9");
+  stream.close();
+  assertEquals(
+    await new Response(stream.body).text(),
+    "id: 7\nretry: 1000\ndata: \n\nid: 8\nevent: message\ndata: {}\n\nid: 9\ndata: \n\n",
+  );
+});
+
+Deno.test("createSseStream() refuses an event id with a newline", () => {
+  const stream = createSseStream({ keepAliveMs: 0 });
+  assertThrows(
+    () => stream.send("message", "{}", "1\nevent: x"),
+    SyntaxError,
+    "Cannot serialize event id",
+  );
+  assertThrows(() => stream.prime("1\r"), SyntaxError);
+  stream.close();
+});

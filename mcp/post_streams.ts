@@ -1,0 +1,145 @@
+/**
+ * Resumable SSE responses to 2025 POSTs (2025-11-25 §Resumability). The SDK's stateless leg answers a
+ * request with an SSE stream carrying the result (and any notifications before it); it takes no event
+ * store, so this module wraps that stream: a priming event (`id: p.<stream>.0`, empty data, `retry:`)
+ * first, then each event with an id, and each event also written to KV for
+ * {@linkcode POST_EVENT_TTL_MS}. The SDK's stream is read to its end even when the client has gone, so
+ * the result is stored; a client that lost the connection sends `GET /mcp` with `Last-Event-ID:
+ * p.<stream>.<n>` to any instance and {@linkcode replayPostStream} sends what came after `n`, waiting
+ * (polling KV) for the rest while the request is still being served.
+ *
+ * Only for sessions that negotiated 2025-11-25 or later: older clients may not accept empty `data`.
+ *
+ * @see 2025-11-25 basic/transports.mdx §Resumability and Redelivery
+ * @module
+ */
+import { randomToken } from "../auth/crypto.ts";
+import { keys } from "../lib/kv_keys.ts";
+import { errorFields, log } from "../lib/log.ts";
+import { createSseStream, SSE_HEADERS, type SseStream } from "./sse_stream.ts";
+
+/** How long the events of a POST stream stay replayable. */
+export const POST_EVENT_TTL_MS = 5 * 60_000;
+/** How long a replay waits for the rest of a stream still being served elsewhere. */
+export const REPLAY_WAIT_MS = 60_000;
+/** The `retry:` of POST streams. */
+export const POST_RETRY_MS = 1000;
+
+const POST_EVENT_ID = /^p\.([A-Za-z0-9_-]{16,64})\.(\d{1,6})$/;
+
+/** One stored event of a POST stream. */
+interface StoredPostEvent {
+  sessionId: string;
+  data: string;
+}
+
+/** The end of a POST stream: how many events it had. */
+interface PostStreamEnd {
+  sessionId: string;
+  count: number;
+}
+
+/** Whether `lastEventId` names an event of a POST stream (rather than of the session's GET stream). */
+export function isPostEventId(lastEventId: string): boolean {
+  return POST_EVENT_ID.test(lastEventId);
+}
+
+/**
+ * Wraps the SDK's SSE response to a POST of session `sessionId`: priming event, ids, events stored in
+ * KV, and the SDK stream read to its end whatever the client does.
+ */
+export function resumablePostResponse(
+  res: Response,
+  ctx: { kv: Deno.Kv; sessionId: string },
+): Response {
+  if (!res.body) return res;
+  const streamId = randomToken(16);
+  const stream = createSseStream({ keepAliveMs: 0 });
+  stream.prime(`p.${streamId}.0`, POST_RETRY_MS);
+  const pump = async () => {
+    const stores: Promise<unknown>[] = [];
+    let count = 0;
+    try {
+      for await (const data of sseData(res.body!)) {
+        count++;
+        const event: StoredPostEvent = { sessionId: ctx.sessionId, data };
+        stores.push(
+          ctx.kv.set(keys.postStreamEvent(streamId, count), event, { expireIn: POST_EVENT_TTL_MS }),
+        );
+        stream.send("message", data, `p.${streamId}.${count}`); // false once the client left
+      }
+    } finally {
+      await Promise.allSettled(stores);
+      const end: PostStreamEnd = { sessionId: ctx.sessionId, count };
+      await ctx.kv.set(keys.postStreamEnd(streamId), end, { expireIn: POST_EVENT_TTL_MS });
+      stream.close();
+    }
+  };
+  pump().catch((err) => log("warn", "POST stream storage failed", errorFields(err)));
+  const headers = new Headers(res.headers);
+  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+  headers.delete("content-length");
+  return new Response(stream.body, { status: res.status, headers });
+}
+
+/**
+ * The replay of a POST stream for a client resuming with `lastEventId` (`p.<stream>.<n>`): the events
+ * after `n`, then, while the stream is still being served, the rest as they are stored; then the stream
+ * ends. `"finished"` when the stream ended and nothing came after `n`; null when the id names no
+ * stream of `sessionId` (unknown, expired, or another session's).
+ */
+export async function replayPostStream(
+  lastEventId: string,
+  ctx: { kv: Deno.Kv; sessionId: string; pollMs: number; waitMs?: number },
+): Promise<SseStream | "finished" | null> {
+  const match = POST_EVENT_ID.exec(lastEventId);
+  if (!match) return null;
+  const streamId = match[1]!;
+  let next = Number(match[2]) + 1;
+  const first = await ctx.kv.get<StoredPostEvent>(keys.postStreamEvent(streamId, 1));
+  const end = await ctx.kv.get<PostStreamEnd>(keys.postStreamEnd(streamId));
+  const owner = first.value?.sessionId ?? end.value?.sessionId;
+  if (owner !== ctx.sessionId) return null;
+  // Finished, and the client has it all. (v1 SDK clients come back after an error response, which
+  // they do not count as "the response"; an empty stream would bring them back every `retry:`.)
+  if (end.value && next > end.value.count) return "finished";
+  const stream = createSseStream({ keepAliveMs: 0 });
+  const deadline = Date.now() + (ctx.waitMs ?? REPLAY_WAIT_MS);
+  const run = async () => {
+    while (!stream.closed) {
+      const events = await Array.fromAsync(ctx.kv.list<StoredPostEvent>({
+        start: keys.postStreamEvent(streamId, next),
+        end: keys.postStreamEvent(streamId, Number.MAX_SAFE_INTEGER),
+      }));
+      for (const { key, value } of events) {
+        const n = Number(key.at(-1));
+        if (n !== next) break; // a gap: an earlier store has not landed yet
+        stream.send("message", value.data, `p.${streamId}.${n}`);
+        next++;
+      }
+      const done = (await ctx.kv.get<PostStreamEnd>(keys.postStreamEnd(streamId))).value;
+      if ((done && next > done.count) || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, ctx.pollMs));
+    }
+  };
+  run()
+    .catch((err) => log("warn", "POST stream replay failed", errorFields(err)))
+    .finally(() => stream.close());
+  return stream;
+}
+
+/** The `data` of each event of an SSE body (events without data, like comments, are skipped). */
+async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffer = "";
+  for await (const text of body.pipeThrough(new TextDecoderStream())) {
+    buffer += text.replace(/\r\n?/g, "\n");
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block.split("\n").filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5));
+      if (data.length && data.join("") !== "") yield data.join("\n");
+    }
+  }
+}
