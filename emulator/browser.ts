@@ -12,7 +12,8 @@ import { CARRIED_FIELDS, renderMessagePage, renderSignInPage } from "./pages.ts"
 import { CODE_TTL_MS } from "./sessions.ts";
 import { type EmulatorState, messageError } from "./wire.ts";
 
-const HTML_HEADERS = {
+/** Headers of the emulator's HTML pages (inline styles only, no scripts). */
+export const HTML_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
   "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",

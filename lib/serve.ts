@@ -10,7 +10,8 @@ import { deriveKeys } from "../auth/crypto.ts";
 import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
 import { createApp, type Service } from "../routes/app.ts";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, type ConfigProblem, loadConfig } from "./config.ts";
+import { log } from "./log.ts";
 import { retryOnLock } from "./kv_retry.ts";
 
 /** A running server. */
@@ -38,30 +39,65 @@ export interface StartOptions {
 }
 
 /**
- * Starts the service.
- * @throws {import("./config.ts").ConfigError} for a bad configuration.
+ * Starts the service. Every startup problem (the port, the host name, the KV location, the demo users
+ * file) is collected and thrown together as one {@linkcode ConfigError}, each naming its variable and
+ * the fix.
+ * @throws {import("./config.ts").ConfigError} for a bad configuration or environment.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   let config = loadConfig(options.env);
+  const problems: ConfigProblem[] = [];
   let handler: Deno.ServeHandler = () => new Response("Starting", { status: 503 });
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    onListen() {},
-    ...(options.signal ? { signal: options.signal } : {}),
-  }, (req, info) => handler(req, info));
-  if (config.port === 0) config = loadConfig({ ...options.env, PORT: String(server.addr.port) });
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.hostname,
+      onListen() {},
+      ...(options.signal ? { signal: options.signal } : {}),
+    }, (req, info) => handler(req, info));
+    if (config.port === 0) config = loadConfig({ ...options.env, PORT: String(server.addr.port) });
+  } catch (err) {
+    problems.push(listenProblem(config, err));
+  }
 
-  const kv = options.kv ?? await openKv(config);
+  let kv: Deno.Kv | undefined;
+  try {
+    kv = options.kv ?? await openKv(config);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else problems.push(kvProblem(config, err));
+  }
+  let emulator: AuthKitEmulator | undefined;
+  if (config.mode === "emulator") {
+    try {
+      emulator = await createAuthKitEmulator({
+        clientId: config.workos.clientId,
+        apiKey: config.workos.apiKey,
+        ...(config.emulatorUsersFile ? { usersFile: config.emulatorUsersFile } : {}),
+        ...(options.now ? { clock: options.now } : {}),
+        onUsersFileError: (err) =>
+          log("error", "AUTHKIT_EMULATOR_USERS: the demo users file is broken", {
+            variable: "AUTHKIT_EMULATOR_USERS",
+            error: err.message,
+          }),
+      });
+    } catch (err) {
+      problems.push({
+        variable: "AUTHKIT_EMULATOR_USERS",
+        message: `${
+          err instanceof Error ? err.message : String(err)
+        }; fix the file, point AUTHKIT_EMULATOR_USERS at a valid one, or unset it for the built-in demo users`,
+      });
+    }
+  }
+  if (problems.length || !server || !kv) {
+    await server?.shutdown();
+    if (kv && !options.kv) kv.close();
+    throw ConfigError.of(problems);
+  }
+
   const keys = await deriveKeys(config.cookieEncryptionKey);
-  const emulator = config.mode === "emulator"
-    ? await createAuthKitEmulator({
-      clientId: config.workos.clientId,
-      apiKey: config.workos.apiKey,
-      ...(config.emulatorUsersFile ? { usersFile: config.emulatorUsersFile } : {}),
-      ...(options.now ? { clock: options.now } : {}),
-    })
-    : undefined;
   const service = createApp({
     kv,
     config,
@@ -71,19 +107,90 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(options.now ? { now: options.now } : {}),
   });
   const app = service.app;
-  handler = (req, info) => app.fetch(req, info);
+  const alias = loopbackAlias(config);
+  handler = (req, info) => alias(req) ?? app.fetch(req, info);
+  const listening = server;
+  const openedKv = kv;
   return {
     config,
     url: config.publicUrl,
     app,
     service,
-    kv,
+    kv: openedKv,
     emulator,
     async close() {
       await service.close();
-      await server.shutdown();
-      if (!options.kv) kv.close();
+      await listening.shutdown();
+      if (!options.kv) openedKv.close();
     },
+  };
+}
+
+/** The problem behind a failed `Deno.serve`: the port is taken, or the host name is wrong. */
+function listenProblem(config: Config, err: unknown): ConfigProblem {
+  const why = err instanceof Error ? err.message : String(err);
+  if (err instanceof Deno.errors.AddrInUse) {
+    return {
+      variable: "PORT",
+      message:
+        `port ${config.port} is already in use on ${config.hostname} (another copy of this server?); stop that program or set PORT to a free port (PORT=0 picks any)`,
+    };
+  }
+  return {
+    variable: "HOSTNAME",
+    message:
+      `cannot listen on "${config.hostname}" (${why}); set HOSTNAME to an address of this machine: 127.0.0.1 (this computer only) or 0.0.0.0 (every interface)`,
+  };
+}
+
+/** The problem behind a failed local KV open. */
+function kvProblem(config: Config, err: unknown): ConfigProblem {
+  const why = err instanceof Error ? err.message : String(err);
+  const path = config.kvPath ?? "";
+  if (err instanceof Deno.errors.NotCapable) {
+    const dir = path.replace(/[/\\][^/\\]*$/, "") || ".";
+    return {
+      variable: "KV_PATH",
+      message:
+        `${path} is outside the folder \`deno task dev\`/\`deno task start\` may write (.data/); choose a path under .data/, or start with that folder allowed: deno run --allow-net --allow-env --allow-read --allow-write=${dir} --env-file=.env main.ts`,
+    };
+  }
+  return {
+    variable: "KV_PATH",
+    message: `cannot open ${path} (${why}); choose a file in a folder this user can write`,
+  };
+}
+
+/**
+ * Requests that reach us through the other loopback name (127.0.0.1 when PUBLIC_URL says localhost, or
+ * the reverse) get a 421 naming PUBLIC_URL: OAuth binds tokens to PUBLIC_URL's origin, so a client
+ * configured with the other name would fail later with a puzzling resource mismatch.
+ */
+function loopbackAlias(config: Config): (req: Request) => Response | undefined {
+  const pub = new URL(config.publicUrl);
+  const names = ["localhost", "127.0.0.1", "[::1]"];
+  if (!names.includes(pub.hostname)) return () => undefined;
+  return (req) => {
+    const host = req.headers.get("host");
+    if (!host || host === pub.host) return undefined;
+    let url: URL;
+    try {
+      url = new URL(`http://${host}`);
+    } catch {
+      return undefined;
+    }
+    if (!names.includes(url.hostname) || url.port !== pub.port) return undefined;
+    const path = new URL(req.url).pathname;
+    if (path === "/healthz") return undefined;
+    const there = `${config.publicUrl}${path}`;
+    return new Response(
+      `This server's PUBLIC_URL is ${config.publicUrl}; connect to ${there} instead of ${url.origin}${path} ` +
+        "(OAuth treats localhost and 127.0.0.1 as different sites), or set PUBLIC_URL to the address you use.\n",
+      {
+        status: 421,
+        headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+      },
+    );
   };
 }
 

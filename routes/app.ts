@@ -27,6 +27,8 @@ import { homeRoutes } from "./home.ts";
 import { mcpRoutes } from "./mcp.ts";
 import { oauthRoutes } from "./oauth.ts";
 import { sseRoutes } from "./sse.ts";
+import { organizationNames } from "./organization_names.ts";
+import { brandPages } from "./pages/brand.ts";
 import { errorPage } from "./pages/error.ts";
 import { wellKnownRoutes } from "./well_known.ts";
 
@@ -87,6 +89,7 @@ export function createApp(deps: AppDeps): Service {
   });
   const app = new Hono();
   app.use(requestLog({ key: deps.keys.logKey, instance: mcp.instanceId }));
+  app.use(brandPages(deps.config.brand));
 
   app.onError((err, c) => {
     if (err instanceof OAuthError) return err.toResponse();
@@ -117,9 +120,12 @@ export function createApp(deps: AppDeps): Service {
       activity: async (userId) =>
         (await audit.listForUser(userId, { limit: 30 })).map((e) => ({
           at: e.occurredAt,
-          action: e.tool ? `${e.action} ${e.tool}` : e.action,
-          detail: [e.outcome, e.clientId, e.detail].filter(Boolean).join(" · "),
+          action: e.action,
+          tool: e.tool,
+          outcome: e.outcome,
+          client: e.clientId ?? undefined,
         })),
+      organizationName: organizationNames(deps.workos),
       onRevoke: (grant, session) =>
         void audit.record({
           action: "oauth.grant_revoked",

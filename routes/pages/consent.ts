@@ -1,6 +1,7 @@
 /**
- * The consent page: names the client, shows where it will send the user back (the redirect URI's host),
- * what access it asks for, and offers Approve (the first form) and Deny.
+ * The consent page: names the server and the client, shows where it will send the user back (the
+ * redirect URI's host), what access it asks for in plain words, and offers Approve (the first form) and
+ * Deny.
  *
  * @module
  */
@@ -9,7 +10,21 @@ import { html } from "hono/html";
 import type { AuthorizationRequest } from "../../auth/authorize.ts";
 import type { Client } from "../../auth/clients.ts";
 import { isLoopbackHost } from "../../auth/redirect_uri.ts";
+import { brandOf } from "./brand.ts";
 import { renderPage } from "./layout.ts";
+
+/** What the usual OAuth and OpenID scopes let a client do, in plain words. */
+const SCOPE_TEXT: Record<string, string> = {
+  openid: "confirm who you are",
+  profile: "see your name",
+  email: "see your email address",
+  offline_access: "stay connected until you revoke it",
+};
+
+/** The scopes of a request as a sentence fragment; unknown scopes are shown as they are. */
+export function describeScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)].map((s) => SCOPE_TEXT[s] ?? `use the “${s}” scope`);
+}
 
 /** Renders the consent page for `request`. */
 export function consentPage(
@@ -23,35 +38,38 @@ export function consentPage(
   },
 ): Response | Promise<Response> {
   const { client, request, requestId, csrf } = input;
+  const server = brandOf(c).name;
   const redirect = new URL(request.redirectUri);
   const host = redirect.host || `${redirect.protocol}//`;
   const local = redirect.protocol === "http:" && isLoopbackHost(redirect.hostname);
-  const name = client.clientName ?? "An unnamed application";
+  // A client need not give a name; then it is known by where it sends you back.
+  const name = client.clientName ?? `An application at ${host}`;
+  const scopes = describeScopes(request.scopes);
   const fields = html`<input type="hidden" name="request_id" value="${requestId}">
 <input type="hidden" name="csrf_token" value="${csrf}">`;
   return renderPage(
     c,
     `Allow ${name}?`,
-    html`<h1>Allow <strong>${name}</strong> to use this MCP server as you?</h1>
+    html`<h1>Allow <strong>${name}</strong> to use ${server} as you?</h1>
 <form method="post" action="/authorize">
 ${fields}
 <input type="hidden" name="decision" value="approve">
 <dl>
 <dt>Application</dt><dd>${name}${
+      client.clientName ? "" : html`
+        <br><span class="muted">It did not give its name.</span>
+      `
+    }${
       client.clientUri
         ? html`
-          · <code>${client.clientUri}</code>
+          <br><code>${client.clientUri}</code>
         `
         : ""
     }</dd>
 <dt>Returns you to</dt><dd><strong>${host}</strong><br><code>${request.redirectUri}</code></dd>
-<dt>Access</dt><dd>Call the MCP tools at <code>${input.resource}</code> with the permissions your WorkOS account grants${
-      request.scopes.length
-        ? html`
-          (scopes: <code>${request.scopes.join(" ")}</code>)
-        `
-        : ""
-    }</dd>
+<dt>It may</dt><dd>Use the tools of ${server} that your account allows, as you${
+      scopes.map((s) => html`, and ${s}`)
+    }.<br><span class="muted">Server address: <code>${input.resource}</code></span></dd>
 </dl>
 ${
       local
@@ -61,7 +79,8 @@ ${
         `
         : ""
     }
-<p class="muted">Next you sign in with WorkOS AuthKit. You can revoke this access at any time.</p>
+<p class="muted">Next you sign in with WorkOS AuthKit. You can revoke this access at any time on
+<a href="/account">your connected applications</a> page.</p>
 <div class="actions"><button class="primary" type="submit">Approve</button></div>
 </form>
 <form method="post" action="/authorize">
