@@ -134,10 +134,8 @@ export function accountPage(
     html`
       <h1>Connected applications</h1>
       <p>Signed in as <strong>${me.email}</strong>${me.organizationId
-        ? html`
-          · ${orgName(me.organizationId)}
-        `
-        : ""}.</p>
+        ? html`<span class="muted"> · ${orgName(me.organizationId)}</span>`
+        : ""}</p>
       ${connections.length
         ? html`<ul class="connections">${cards}</ul>`
         : html`<p class="muted">No application is connected to your account.</p>`}

@@ -112,7 +112,7 @@ details.confirm summary { cursor: pointer; color: var(--text); }
 ul.connections, ul.activity { list-style: none; padding: 0; margin: 0; }
 li.connection { border: 1px solid var(--border); border-radius: 10px; padding: .75rem 1rem; margin: .75rem 0; }
 li.connection dl { margin: .5rem 0; }
-ul.sessions { padding-left: 1rem; margin: .25rem 0; }
+ul.sessions { list-style: none; padding: 0; margin: .25rem 0; }
 ul.activity li { padding: .25rem 0; border-bottom: 1px solid var(--border); font-size: .9rem; overflow-wrap: anywhere; }
 form.choice { margin: .5rem 0; }
 `;
