@@ -50,14 +50,15 @@ export function banner(input: BannerInput): string {
   });
   lines.push(
     "",
-    "Connect a client (each opens a browser to sign in):",
+    "Connect a client (each opens a browser to sign in; use this address, not 127.0.0.1):",
     `  Claude Code     claude mcp add --transport http ${name} ${mcp}`,
     `  Claude Desktop  add to claude_desktop_config.json: ${desktop}`,
     `  Cursor          add to ~/.cursor/mcp.json: ${
       JSON.stringify({ mcpServers: { [name]: { url: mcp } } })
     }`,
     `  VS Code         code --add-mcp '${JSON.stringify({ name, type: "http", url: mcp })}'`,
-    `  MCP Inspector   npx @modelcontextprotocol/inspector  (Streamable HTTP, URL ${mcp})`,
+    `  MCP Inspector   npx @modelcontextprotocol/inspector  (Streamable HTTP, URL ${mcp};`,
+    `                  start this server with ALLOWED_ORIGINS=http://localhost:6274)`,
     "",
   );
   return lines.join("\n");
