@@ -67,10 +67,7 @@ try {
       listen: `${config.hostname}:${config.port}`,
       kv: config.kvPath ?? "Deno Deploy database",
       ...(config.mode === "emulator"
-        ? {
-          emulator: `local AuthKit emulator at ${config.publicUrl}/user_management/authorize`,
-          demoUsers,
-        }
+        ? { emulator: "local AuthKit emulator (sign in from an MCP client or /account)", demoUsers }
         : {
           workos: `${config.workos.apiHttps ? "https" : "http"}://${config.workos.apiHostname}`,
         }),

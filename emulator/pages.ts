@@ -73,7 +73,7 @@ function page(title: string, body: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<p class="banner">Local AuthKit emulator: this is not WorkOS. For development and tests only.</p>
+<p class="banner">LOCAL AUTHKIT EMULATOR: this is not WorkOS. For development and tests only.</p>
 <main>
 ${body}
 </main>

@@ -55,9 +55,13 @@ export function contrast(a: string, b: string): number {
   return (hi! + 0.05) / (lo! + 0.05);
 }
 
-/** The text color (black or white) that reads best on `background`. */
-export function textOn(background: string): "#ffffff" | "#111827" {
-  return contrast(background, "#ffffff") >= contrast(background, "#111827") ? "#ffffff" : "#111827";
+/**
+ * The text color that reads best on `background`: white or near-black (pure black where near-black
+ * falls short). One of white and black always reaches 4.58:1, so any accent color gets AA text.
+ */
+export function textOn(background: string): "#ffffff" | "#111827" | "#000000" {
+  if (contrast(background, "#ffffff") >= contrast(background, "#000000")) return "#ffffff";
+  return contrast(background, "#111827") >= 4.5 ? "#111827" : "#000000";
 }
 
 /**
