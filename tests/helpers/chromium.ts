@@ -66,7 +66,8 @@ function playwrightRoots(): string[] {
   return [`${home}/.cache/ms-playwright`, `${home}/Library/Caches/ms-playwright`];
 }
 
-async function playwrightBrowser(): Promise<string | undefined> {
+/** The newest browser Playwright downloaded (full Chromium before the headless shell), if any. */
+export async function playwrightBrowser(): Promise<string | undefined> {
   for (const root of playwrightRoots()) {
     let names: string[];
     try {
