@@ -603,3 +603,36 @@ e2eTest(
     }
   },
 );
+
+e2eTest(
+  "the contrast check catches unreadable text: the old stylesheet's dark card and light-mode footer",
+  async () => {
+    // The stylesheet before the fix: dark mode changed the text color but not the card, and the
+    // footer's gray was 4.39:1 on the light background.
+    const old = `<style>
+      :root { color-scheme: light dark; }
+      body { background: #f3f4f6; color: #111827; }
+      .card { background: #fff; }
+      @media (prefers-color-scheme: dark) { body { background: #111827; color: #f9fafb; } }
+      footer { color: #6b7280; font-size: .875rem; }
+    </style><main class="card"><h1>Allow the client?</h1><p>Returns you to</p></main>
+    <footer>Secured by WorkOS AuthKit</footer>`;
+    const lowIn = async (scheme: "light" | "dark") => {
+      let low: Measured[] = [];
+      await withBrowser(async ({ page }) => {
+        await page.setContent(old);
+        low = (await page.evaluate(MEASURE_CONTRAST) as Measured[]).filter((m) => m.ratio < AA);
+      }, { scheme });
+      return low;
+    };
+    const dark = await lowIn("dark");
+    assertEquals(dark.map((m) => m.text), [
+      "Allow the client?",
+      "Returns you to",
+      "Secured by WorkOS AuthKit",
+    ]);
+    assert(dark[0]!.ratio < 1.1, `white on white measured ${dark[0]!.ratio}`);
+    const light = await lowIn("light");
+    assertEquals(light.map((m) => [m.text, m.ratio]), [["Secured by WorkOS AuthKit", 4.39]]);
+  },
+);
