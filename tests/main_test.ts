@@ -388,3 +388,35 @@ Deno.test("deno task dev reads .env (its PORT is honoured), and ends on SIGTERM;
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("main.ts logs a line naming AUTHKIT_EMULATOR_USERS when the users file breaks while it runs; the sign-in page explains it", async () => {
+  const dir = await Deno.makeTempDir();
+  const users = `${dir}/users.json`;
+  await Deno.copyFile(new URL("../emulator/users.json", import.meta.url), users);
+  const server = await spawnServer({
+    PORT: "0",
+    KV_PATH: ":memory:",
+    AUTHKIT_EMULATOR_USERS: users,
+  });
+  try {
+    await Deno.writeTextFile(users, "{ not json");
+    const res = await fetch(
+      `${server.publicUrl}/user_management/authorize?client_id=client_emulator&redirect_uri=${
+        encodeURIComponent(`${server.publicUrl}/callback`)
+      }&response_type=code`,
+      { headers: { accept: "text/html" } },
+    );
+    assertEquals(res.status, 503);
+    const page = await res.text();
+    assertStringIncludes(page, "The demo users file is broken");
+    assertStringIncludes(page, "AUTHKIT_EMULATOR_USERS");
+    const logged = () =>
+      server.logs.some((l) => l.level === "error" && l.variable === "AUTHKIT_EMULATOR_USERS");
+    for (let i = 0; i < 40 && !logged(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert(logged(), JSON.stringify(server.logs.slice(-3)));
+  } finally {
+    server.process.kill("SIGKILL");
+    await server.exited;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
