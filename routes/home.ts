@@ -27,8 +27,9 @@ export function homeRoutes(config: Config): Hono {
     renderPage(
       c,
       "Connect",
-      html`<h1>${config.brand.name}</h1>
-<p>An MCP server: sign in with WorkOS AuthKit and use the tools your permissions allow.</p>
+      html`<h1>Connect an MCP client</h1>
+<p>${config.brand.name} is an MCP server: you sign in with WorkOS AuthKit and use the tools your
+permissions allow.</p>
 <p>Add this URL to your MCP client (Claude, Claude Code, Cursor, VS Code, MCP Inspector):</p>
 <p><code>${r.mcp}</code></p>
 <p class="muted">Older clients that speak the 2024 SSE transport use <code>${r.sse}</code>.</p>

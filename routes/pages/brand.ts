@@ -117,6 +117,7 @@ ul.connections, ul.activity { list-style: none; padding: 0; margin: 0; }
 li.connection { border: 1px solid var(--border); border-radius: 10px; padding: .75rem 1rem; margin: .75rem 0; }
 li.connection dl { margin: .5rem 0; }
 ul.sessions { list-style: none; padding: 0; margin: .25rem 0; }
+ul.sessions > li + li { border-top: 1px solid var(--border); margin-top: .75rem; padding-top: .5rem; }
 ul.activity li { padding: .25rem 0; border-bottom: 1px solid var(--border); font-size: .9rem; overflow-wrap: anywhere; }
 form.choice { margin: .5rem 0; }
 `;

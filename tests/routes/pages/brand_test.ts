@@ -31,7 +31,8 @@ Deno.test("pages carry SERVER_NAME, SERVER_LOGO_URL (allowed by the CSP) and SER
   });
   const home = await fetch(`${server.url}/`);
   const body = await home.text();
-  assertStringIncludes(body, "<h1>Acme Tools</h1>");
+  assertStringIncludes(body, "Acme Tools is an MCP server");
+  assertStringIncludes(body, "<span>Acme Tools</span>");
   assertStringIncludes(body, '<img src="https://cdn.example.com/logo.svg" alt="">');
   assertStringIncludes(body, 'href="/account"');
   assertStringIncludes(
