@@ -163,8 +163,9 @@ function kvProblem(config: Config, err: unknown): ConfigProblem {
 
 /**
  * Requests that reach us through the other loopback name (127.0.0.1 when PUBLIC_URL says localhost, or
- * the reverse) get a 421 naming PUBLIC_URL: OAuth binds tokens to PUBLIC_URL's origin, so a client
- * configured with the other name would fail later with a puzzling resource mismatch.
+ * the reverse): OAuth binds tokens to PUBLIC_URL's origin, so a client configured with the other name
+ * would fail later with a puzzling resource mismatch. A browser opening a page is sent to the same page
+ * under PUBLIC_URL (307); anything else gets a 421 whose text names PUBLIC_URL and the address to use.
  */
 function loopbackAlias(config: Config): (req: Request) => Response | undefined {
   const pub = new URL(config.publicUrl);
@@ -180,11 +181,16 @@ function loopbackAlias(config: Config): (req: Request) => Response | undefined {
       return undefined;
     }
     if (!names.includes(url.hostname) || url.port !== pub.port) return undefined;
-    const path = new URL(req.url).pathname;
-    if (path === "/healthz") return undefined;
-    const there = `${config.publicUrl}${path}`;
+    const { pathname, search } = new URL(req.url);
+    if (pathname === "/healthz") return undefined;
+    const there = `${config.publicUrl}${pathname}`;
+    const page = (req.method === "GET" || req.method === "HEAD") &&
+      (req.headers.get("accept") ?? "").includes("text/html");
+    if (page) {
+      return new Response(null, { status: 307, headers: { location: `${there}${search}` } });
+    }
     return new Response(
-      `This server's PUBLIC_URL is ${config.publicUrl}; connect to ${there} instead of ${url.origin}${path} ` +
+      `This server's PUBLIC_URL is ${config.publicUrl}; connect to ${there} instead of ${url.origin}${pathname} ` +
         "(OAuth treats localhost and 127.0.0.1 as different sites), or set PUBLIC_URL to the address you use.\n",
       {
         status: 421,

@@ -300,7 +300,7 @@ Deno.test("main.ts warns when emulator mode is reachable at a public https PUBLI
   }
 });
 
-Deno.test("main.ts answers 421 naming PUBLIC_URL when reached through the other loopback name", async () => {
+Deno.test("main.ts answers 421 naming PUBLIC_URL when reached through the other loopback name (pages redirect there)", async () => {
   const server = await spawnServer({ PORT: "0", KV_PATH: ":memory:" });
   try {
     const port = new URL(server.publicUrl).port;
@@ -309,7 +309,16 @@ Deno.test("main.ts answers 421 naming PUBLIC_URL when reached through the other 
     const text = await res.text();
     assertStringIncludes(text, `PUBLIC_URL is http://localhost:${port}`);
     assertStringIncludes(text, `connect to http://localhost:${port}/mcp`);
-    assertEquals((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assertEquals(health.status, 200);
+    await health.body?.cancel();
+    // A browser opening a page there is sent to the same page under PUBLIC_URL.
+    const page = await fetch(`http://127.0.0.1:${port}/account?x=1`, {
+      headers: { accept: "text/html" },
+      redirect: "manual",
+    });
+    assertEquals(page.status, 307);
+    assertEquals(page.headers.get("location"), `http://localhost:${port}/account?x=1`);
     const ok = await fetch(`http://localhost:${port}/.well-known/oauth-protected-resource/mcp`);
     assertEquals(ok.status, 200);
     await ok.body?.cancel();
