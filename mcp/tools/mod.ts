@@ -18,8 +18,10 @@ function isTool(value: unknown): value is ToolDefinition {
 }
 
 /**
- * Imports every tool file of this folder, in file-name order. The template-literal import keeps the
- * folder in Deno's module graph (`deno compile`, Deno Deploy), which a computed string would not.
+ * Imports every tool file of this folder, in file-name order. This needs the source files at run time,
+ * which Deno and the new Deno Deploy (standard Deno with `--allow-all`, run from the source) have;
+ * `deno compile` would need `--include mcp/tools/`. `deno task check` type-checks `mcp/` for the same
+ * reason: no static import leads to a tool file.
  *
  * @throws {Error} when two tools share a name
  */
