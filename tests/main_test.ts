@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { spawnServer } from "./helpers/cluster.ts";
+import { copyProject } from "./helpers/project.ts";
 import { openSession } from "./helpers/mcp_clients.ts";
 import { sdkSignIn } from "./helpers/oauth.ts";
 
@@ -327,23 +328,6 @@ Deno.test("main.ts answers 421 naming PUBLIC_URL when reached through the other 
     await server.exited;
   }
 });
-
-/** Copies what `deno task dev` needs into a fresh folder (so a .env there is the only one read). */
-async function copyProject(to: string): Promise<void> {
-  const copy = async (from: string, dest: string): Promise<void> => {
-    if ((await Deno.stat(from)).isDirectory) {
-      await Deno.mkdir(dest, { recursive: true });
-      for await (const entry of Deno.readDir(from)) {
-        await copy(`${from}/${entry.name}`, `${dest}/${entry.name}`);
-      }
-    } else await Deno.copyFile(from, dest);
-  };
-  const root = ROOT.pathname.replace(/\/$/, "");
-  for (const name of ["deno.json", "deno.lock", "main.ts", "lib", "routes", "auth", "mcp"]) {
-    await copy(`${root}/${name}`, `${to}/${name}`);
-  }
-  for (const name of ["emulator", "audit"]) await copy(`${root}/${name}`, `${to}/${name}`);
-}
 
 Deno.test("deno task dev reads .env (its PORT is honoured), and ends on SIGTERM; with a bad .env it exits 1 instead of waiting", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mcp-dev-" });

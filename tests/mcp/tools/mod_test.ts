@@ -5,6 +5,7 @@ import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
 import { findTool, TOOLS, toolsFor } from "../../../mcp/tools/mod.ts";
 import { generateImage } from "../../../mcp/tools/generate_image.ts";
 import { makeContext } from "./_context.ts";
+import { copyProject } from "../../helpers/project.ts";
 
 Deno.test("TOOLS holds every tool exported by a file of mcp/tools/, with unique names and descriptions", async () => {
   // Discovery, checked against the folder: each tool file contributes its exports.
@@ -100,5 +101,40 @@ Deno.test("TOOLS register with McpServer.registerTool and answer over MCP", asyn
   } finally {
     await client.close();
     await server.close();
+  }
+});
+
+Deno.test("adding a tool is one new file in mcp/tools/: the registry serves it with no other change", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mcp-tool-" });
+  try {
+    await copyProject(dir);
+    await Deno.writeTextFile(
+      `${dir}/mcp/tools/report.ts`,
+      `import { z } from "zod";
+import { defineTool } from "../tool.ts";
+
+export const report = defineTool({
+  name: "report",
+  description: "Builds the weekly report.",
+  requires: ["reports:read"],
+  inputSchema: { week: z.string() },
+  run: ({ week }) => Promise.resolve({ content: [{ type: "text", text: week }] }),
+});
+`,
+    );
+    const script = `import { toolsFor } from "./mcp/tools/mod.ts";
+console.log(JSON.stringify([toolsFor([]).map((t) => t.name), toolsFor(["reports:read"]).map((t) => t.name)]));`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", script],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const [none, withPermission] = JSON.parse(new TextDecoder().decode(out.stdout));
+    assertEquals(none.includes("report"), false, "gated by its permission");
+    assert(withPermission.includes("report"), new TextDecoder().decode(out.stderr));
+    assertEquals(withPermission.length, none.length + 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
