@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { spawnServer } from "./helpers/cluster.ts";
+import { inherited, spawnServer } from "./helpers/cluster.ts";
 import { copyProject } from "./helpers/project.ts";
 import { openSession } from "./helpers/mcp_clients.ts";
 import { sdkSignIn } from "./helpers/oauth.ts";
@@ -22,23 +22,13 @@ async function runMain(
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, "main.ts"],
     cwd: ROOT.pathname,
-    env: { ...inheritedEnv(), ...env, NO_COLOR: "1" },
+    env: { ...inherited(), ...env, NO_COLOR: "1" },
     clearEnv: true,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
   }).output();
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
-
-/** What a child Deno needs to find its cache. */
-function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
 
 /** The JSON log lines of `stderr` that report a configuration problem, by variable. */
@@ -340,7 +330,7 @@ Deno.test("deno task dev reads .env (its PORT is honoured), and ends on SIGTERM;
     const child = new Deno.Command(Deno.execPath(), {
       args: ["task", "dev"],
       cwd: dir,
-      env: { ...inheritedEnv(), NO_COLOR: "1" },
+      env: { ...inherited(), NO_COLOR: "1" },
       clearEnv: true,
       stdin: "null",
       stdout: "piped",
@@ -368,7 +358,7 @@ Deno.test("deno task dev reads .env (its PORT is honoured), and ends on SIGTERM;
     const bad = await new Deno.Command(Deno.execPath(), {
       args: ["task", "dev"],
       cwd: dir,
-      env: { ...inheritedEnv(), NO_COLOR: "1" },
+      env: { ...inherited(), NO_COLOR: "1" },
       clearEnv: true,
       stdin: "null",
       stdout: "null",
