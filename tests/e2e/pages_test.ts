@@ -530,7 +530,7 @@ e2eTest(
     await using server = await startTestServer({ AUTHKIT_EMULATOR_USERS: usersFile });
     try {
       await launch(async (browser) => {
-        for (const look of LOOKS) {
+        for (const [round, look] of LOOKS.entries()) {
           await inContext(browser, look, async ({ page, cspErrors }) => {
             const icon = await page.goto(`${server.url}/favicon.ico`);
             assertEquals(icon?.status(), 200);
@@ -569,6 +569,9 @@ e2eTest(
               () => page.getByRole("button", { name: "Acme Corp" }).click(),
               `${server.url}/account`,
             );
+            // Each round registered the same unnamed client again: one card, one sign-in per round.
+            assertEquals(await page.locator("li.connection").count(), 1);
+            assertEquals(await page.locator("ul.sessions > li").count(), round + 1);
             await page.locator("summary", { hasText: "Revoke access" }).first().click();
             await checkLook(page, "account", look);
 
