@@ -44,13 +44,14 @@ export function consentPage(
   const local = redirect.protocol === "http:" && isLoopbackHost(redirect.hostname);
   // A client need not give a name; then it is known by where it sends you back.
   const name = client.clientName ?? `An application at ${host}`;
+  const who = client.clientName ?? `the application at ${host}`;
   const scopes = describeScopes(request.scopes);
   const fields = html`<input type="hidden" name="request_id" value="${requestId}">
 <input type="hidden" name="csrf_token" value="${csrf}">`;
   return renderPage(
     c,
-    `Allow ${name}?`,
-    html`<h1>Allow <strong>${name}</strong> to use ${server} as you?</h1>
+    `Allow ${who}?`,
+    html`<h1>Allow <strong>${who}</strong> to use ${server} as you?</h1>
 <form method="post" action="/authorize">
 ${fields}
 <input type="hidden" name="decision" value="approve">

@@ -543,7 +543,7 @@ e2eTest(
             await page.goto(url);
             assertStringIncludes(
               await page.locator("h1").innerText(),
-              "An application at 127.0.0.1:9",
+              "the application at 127.0.0.1:9",
             );
             assertEquals((await page.locator("main").innerText()).includes("unnamed"), false);
             await checkLook(page, "consent", look);
