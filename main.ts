@@ -2,8 +2,13 @@
  * Entry point: read the configuration, start the service, print a banner, stop cleanly on a signal.
  * Everything else lives in `lib/serve.ts` and `routes/app.ts`.
  *
+ * Arguments (used by `deno task dev`): `--preflight` starts everything, stops at once and exits 0, or
+ * exits 1 with every startup problem; `--watched` leaves SIGINT/SIGTERM to Deno's default, because under
+ * `--watch` a handled signal only restarts the program and the watcher would never exit.
+ *
  * @module
  */
+import { banner } from "./lib/banner.ts";
 import { ConfigError, resources } from "./lib/config.ts";
 import { withStableDevKey } from "./lib/dev_key.ts";
 import { log } from "./lib/log.ts";
@@ -12,35 +17,71 @@ import { startServer } from "./lib/serve.ts";
 /** The longest a shutdown may take before the process exits anyway (Deploy kills at 5 s). */
 const SHUTDOWN_DEADLINE_MS = 4000;
 
+const preflight = Deno.args.includes("--preflight");
+const watched = Deno.args.includes("--watched");
+
+/** A person is reading (a terminal): human text instead of JSON lines. */
+function human(stream: { isTerminal(): boolean }): boolean {
+  return stream.isTerminal();
+}
+
+function warn(message: string, fields: Record<string, unknown> = {}): void {
+  if (human(Deno.stderr)) {
+    Deno.stderr.writeSync(new TextEncoder().encode(`⚠ ${message}\n`));
+  } else log("warn", message, fields);
+}
+
+/** Prints every startup problem (one line each, naming the variable and the fix) and exits 1. */
+function fail(err: ConfigError): never {
+  if (human(Deno.stderr)) {
+    const head = err.problems.length === 1
+      ? "The server cannot start:"
+      : `The server cannot start (${err.problems.length} problems):`;
+    const lines = err.problems.map((p) => `  ✖ ${p.variable}: ${p.message}`);
+    Deno.stderr.writeSync(new TextEncoder().encode(`${[head, ...lines].join("\n")}\n`));
+  } else {
+    for (const p of err.problems) {
+      log("error", `Invalid configuration: ${p.variable}: ${p.message}`, { variable: p.variable });
+    }
+  }
+  Deno.exit(1);
+}
+
 try {
   const { env, keyFile } = await withStableDevKey(Deno.env.toObject());
   const server = await startServer({ env });
   const { config } = server;
+  if (preflight) {
+    await server.close();
+    Deno.exit(0);
+  }
   const r = resources(config);
-  log("info", "MCP server listening", {
-    mode: config.mode,
-    url: config.publicUrl,
-    mcp: r.mcp,
-    sse: r.sse,
-    listen: `${config.hostname}:${config.port}`,
-    kv: config.kvPath ?? "Deno Deploy database",
-    ...(config.mode === "emulator"
-      ? {
-        emulator: `local AuthKit emulator at ${config.publicUrl}/user_management/authorize`,
-        demoUsers: [
-          "alice@example.com (image_generation)",
-          "bob@example.com (none)",
-          "carol@example.com (2 orgs)",
-        ],
-      }
-      : { workos: `${config.workos.apiHttps ? "https" : "http"}://${config.workos.apiHostname}` }),
-  });
+  const demoUsers = server.emulator?.describeUsers() ?? [];
+  if (human(Deno.stdout)) {
+    Deno.stdout.writeSync(new TextEncoder().encode(`${banner({ config, demoUsers })}\n`));
+  } else {
+    log("info", "MCP server listening", {
+      mode: config.mode,
+      url: config.publicUrl,
+      mcp: r.mcp,
+      sse: r.sse,
+      account: `${config.publicUrl}/account`,
+      listen: `${config.hostname}:${config.port}`,
+      kv: config.kvPath ?? "Deno Deploy database",
+      ...(config.mode === "emulator"
+        ? { emulator: "local AuthKit emulator (sign in from an MCP client or /account)", demoUsers }
+        : {
+          workos: `${config.workos.apiHttps ? "https" : "http"}://${config.workos.apiHostname}`,
+        }),
+    });
+  }
+  for (const message of config.warnings) warn(message);
   if (keyFile) {
     log("info", `COOKIE_ENCRYPTION_KEY is not set: emulator mode keeps its key in ${keyFile}`, {
       keyFile,
     });
   } else if (config.ephemeralKey) {
-    log("warn", "COOKIE_ENCRYPTION_KEY is not set: using a per-process key (emulator mode only)");
+    warn("COOKIE_ENCRYPTION_KEY is not set: using a per-process key (emulator mode only)");
   }
   if (config.cimdAllowLoopback) {
     log(
@@ -50,7 +91,7 @@ try {
   }
   // Deno Deploy sends SIGINT and kills 5 s later: end streams (with `retry:`), finish requests, exit.
   let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of watched ? [] : ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
       if (stopping) Deno.exit(1);
       stopping = true;
@@ -63,9 +104,6 @@ try {
     });
   }
 } catch (err) {
-  if (err instanceof ConfigError) {
-    log("error", err.message, { variable: err.variable });
-    Deno.exit(1);
-  }
+  if (err instanceof ConfigError) fail(err);
   throw err;
 }

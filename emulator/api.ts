@@ -74,6 +74,32 @@ export async function handleGetUser(
   return jsonResponse(userJson(state, user));
 }
 
+/** `GET /organizations/:id`: the WorkOS `Organization` of the users file, or 404 `{message}`. */
+export async function handleGetOrganization(
+  state: EmulatorState,
+  request: Request,
+  id: string,
+): Promise<Response> {
+  if (!hasApiKey(request, state.apiKey)) return unauthorized();
+  await state.users.refresh();
+  const org = state.users.organization(id);
+  if (!org) {
+    return messageError(404, `Organization not found: '${id}'.`, { "code": "entity_not_found" });
+  }
+  const at = state.startedAt;
+  return jsonResponse({
+    "object": "organization",
+    "id": org.id,
+    "name": org.name,
+    "allow_profiles_outside_organization": false,
+    "domains": [],
+    "created_at": at,
+    "updated_at": at,
+    "external_id": null,
+    "metadata": {},
+  });
+}
+
 /** `POST /audit_logs/events`: validates the event and appends it to `events`. */
 export async function handleAuditEvent(
   state: EmulatorState,

@@ -16,12 +16,20 @@
  */
 import { type Context, Hono, type Next } from "hono";
 import { registerAdminRoutes } from "./admin.ts";
-import { type AuditEventRequest, handleAuditEvent, handleGetUser, handleRevoke } from "./api.ts";
+import {
+  type AuditEventRequest,
+  handleAuditEvent,
+  handleGetOrganization,
+  handleGetUser,
+  handleRevoke,
+} from "./api.ts";
 import { handleAuthenticate } from "./authenticate.ts";
 import { handleAuthorizePage, handleAuthorizeSubmit, handleLogout } from "./browser.ts";
 import { KeyRing } from "./keys.ts";
 import { SessionStore } from "./sessions.ts";
-import { UserDirectory } from "./users.ts";
+import { HTML_HEADERS } from "./browser.ts";
+import { renderMessagePage } from "./pages.ts";
+import { isUsersFileError, UserDirectory } from "./users.ts";
 import { type EmulatorState, jsonResponse, messageError } from "./wire.ts";
 
 export { emulatorIssuer } from "./wire.ts";
@@ -41,6 +49,8 @@ export interface AuthKitEmulatorOptions {
   clock?: () => number;
   /** A JSON file keeping sessions and refresh tokens across restarts; default: memory only. */
   sessionsFile?: string;
+  /** Called when the users file cannot be read while serving (e.g. to log it); default: nothing. */
+  onUsersFileError?: (error: Error) => void;
 }
 
 /** A running emulator: its routes and the hooks tests use. */
@@ -71,6 +81,8 @@ export interface AuthKitEmulator {
   revokeSession(sessionId: string): void;
   /** The audit-log events received so far, as posted. */
   auditEvents(): unknown[];
+  /** The demo users, one line each: email and what they may do (for the startup banner). */
+  describeUsers(): string[];
 }
 
 /**
@@ -146,7 +158,24 @@ export async function createAuthKitEmulator(
   const events: AuditEventRequest[] = [];
 
   const app = new Hono();
-  app.onError((error) => messageError(500, `Cannot answer the request: ${error.message}`));
+  app.onError((error, c) => {
+    if (isUsersFileError(error)) {
+      options.onUsersFileError?.(error as Error);
+      // A person editing the file sees what is wrong in the browser, not a JSON 500.
+      if ((c.req.header("accept") ?? "").includes("text/html")) {
+        return new Response(
+          renderMessagePage(
+            "The demo users file is broken",
+            error.message,
+            "Fix the file named by AUTHKIT_EMULATOR_USERS (emulator/users.json when unset), then reload this page.",
+          ),
+          { status: 503, headers: HTML_HEADERS },
+        );
+      }
+      return messageError(503, error.message, { "code": "users_file_invalid" });
+    }
+    return messageError(500, `Cannot answer the request: ${error.message}`);
+  });
 
   for (const prefix of PREFIXES.slice(0, 3)) {
     app.use(`${prefix}/*`, async function countRequests(c: Context, next: Next) {
@@ -195,6 +224,10 @@ export async function createAuthKitEmulator(
     "/user_management/users/:id",
     (c) => failure(apiFailures) ?? handleGetUser(state, c.req.raw, c.req.param("id")),
   );
+  app.get(
+    "/organizations/:id",
+    (c) => failure(apiFailures) ?? handleGetOrganization(state, c.req.raw, c.req.param("id")),
+  );
   app.post(
     "/audit_logs/events",
     (c) => failure(apiFailures) ?? handleAuditEvent(state, c.req.raw, events),
@@ -233,5 +266,15 @@ export async function createAuthKitEmulator(
         : counts.get(path) ?? 0,
     revokeSession: (sessionId) => state.store.revokeSession(sessionId),
     auditEvents: () => structuredClone(events),
+    describeUsers: () =>
+      state.users.users.map((user) => {
+        const permissions = [
+          ...new Set([...user.permissions, ...user.memberships.flatMap((m) => m.permissions)]),
+        ];
+        const orgs = user.memberships.length;
+        return `${user.email} (${permissions.join(", ") || "no permissions"}${
+          orgs > 1 ? `; ${orgs} organizations` : ""
+        })`;
+      }),
   };
 }

@@ -12,7 +12,8 @@ import { CARRIED_FIELDS, renderMessagePage, renderSignInPage } from "./pages.ts"
 import { CODE_TTL_MS } from "./sessions.ts";
 import { type EmulatorState, messageError } from "./wire.ts";
 
-const HTML_HEADERS = {
+/** Headers of the emulator's HTML pages (inline styles only, no scripts). */
+export const HTML_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
   "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
@@ -56,7 +57,9 @@ function problem(state: EmulatorState, params: Record<string, string>): string |
 
 function badRequest(request: Request, message: string): Response {
   if ((request.headers.get("accept") ?? "").includes("text/html")) {
-    return html(renderMessagePage("Cannot start sign-in", message), 400);
+    const hint =
+      "This sign-in page opens when an application asks you to sign in: start from your MCP client, or from the server's /account page.";
+    return html(renderMessagePage("Cannot start sign-in", message, hint), 400);
   }
   return Response.json({ "error": "invalid_request", "error_description": message }, {
     status: 400,

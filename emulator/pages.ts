@@ -30,11 +30,32 @@ export interface SignInPageOptions {
   error?: string;
 }
 
-const STYLE =
-  "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}" +
-  ".banner{background:#fff3cd;border:2px solid #d39e00;padding:.75rem 1rem;font-weight:bold}" +
-  ".error{color:#a40000;font-weight:bold}table{border-collapse:collapse;width:100%}" +
-  "td,th{border:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}";
+/**
+ * Inline styles (the emulator's pages stand alone: it also runs without our app). Light and dark, every
+ * text color at least 4.5:1 on its background, buttons at least 44 px tall, no fixed widths.
+ */
+const STYLE = `
+:root{color-scheme:light dark;--bg:#f3f4f6;--card:#fff;--text:#111827;--muted:#4b5563;--border:#d1d5db;
+--accent:#4f46e5;--on-accent:#fff;--banner-bg:#fef3c7;--banner-edge:#b45309;--err:#b91c1c}
+@media (prefers-color-scheme:dark){:root{--bg:#0b1220;--card:#1f2937;--text:#f9fafb;--muted:#c1c7d0;
+--border:#4b5563;--banner-bg:#3b2a06;--banner-edge:#f59e0b;--err:#fca5a5}}
+*{box-sizing:border-box}
+body{margin:0;padding:1rem;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif}
+main{max-width:40rem;margin:0 auto;background:var(--card);border-radius:12px;padding:1.25rem}
+h1{font-size:1.35rem;margin:0 0 .75rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+.banner{max-width:40rem;margin:0 auto 1rem;background:var(--banner-bg);color:var(--text);
+border-left:4px solid var(--banner-edge);padding:.75rem 1rem;font-weight:600;border-radius:4px}
+.error{color:var(--err);font-weight:600}.muted{color:var(--muted)}
+code,pre{overflow-wrap:anywhere;white-space:pre-wrap}
+label{display:block;font-weight:600;margin:.5rem 0}
+input[type=email]{display:block;width:100%;min-height:44px;margin-top:.25rem;padding:.5rem .75rem;font:inherit;
+color:var(--text);background:var(--card);border:1px solid var(--border);border-radius:8px}
+button{display:block;width:100%;min-height:44px;margin-top:.75rem;padding:.6rem 1rem;font:inherit;font-weight:600;
+border-radius:8px;cursor:pointer;border:1px solid var(--accent);background:var(--accent);color:var(--on-accent)}
+ul.users{list-style:none;padding:0;margin:0}
+ul.users li{border:1px solid var(--border);border-radius:10px;padding:.75rem 1rem;margin:.75rem 0}
+ul.users button{background:transparent;color:var(--text);border-color:var(--border)}
+`;
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
@@ -53,7 +74,9 @@ function page(title: string, body: string): string {
 </head>
 <body>
 <p class="banner">LOCAL AUTHKIT EMULATOR: this is not WorkOS. For development and tests only.</p>
+<main>
 ${body}
+</main>
 </body>
 </html>
 `;
@@ -84,13 +107,15 @@ export function renderSignInPage(options: SignInPageOptions): string {
   const hidden = hiddenFields(options.params);
   const rows = options.users.map((user) => {
     const name = `${user.first_name} ${user.last_name}`;
-    return `<tr><td>${escapeHtml(user.email)}</td><td>${escapeHtml(name)}</td>
-<td>${describeAccess(user, options.organizations)}</td>
-<td><form method="post" action="/user_management/authorize">
+    return `<li><strong>${escapeHtml(name)}</strong> <span class="muted">${
+      escapeHtml(user.email)
+    }</span>
+<br><span class="muted">${describeAccess(user, options.organizations)}</span>
+<form method="post" action="/user_management/authorize">
 ${hidden}
 <input type="hidden" name="email" value="${escapeHtml(user.email)}">
 <button type="submit">Sign in as ${escapeHtml(user.first_name)}</button>
-</form></td></tr>`;
+</form></li>`;
   });
   const error = options.error
     ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>`
@@ -101,23 +126,22 @@ ${hidden}
 ${error}
 <form method="post" action="/user_management/authorize">
 ${hidden}
-<label>Email <input type="email" name="email" required value="${
+<label>Email <input type="email" name="email" required autocomplete="email" value="${
       escapeHtml(options.email ?? "")
     }"></label>
 <button type="submit">Sign in</button>
 </form>
 <h2>Demo users</h2>
-<p>No password is needed. Edit the users file (or use the <code>/_emulator</code> admin endpoints) to change them.</p>
-<table>
-<thead><tr><th>Email</th><th>Name</th><th>Organizations and permissions</th><th></th></tr></thead>
-<tbody>
+<p class="muted">No password is needed. Edit the users file (AUTHKIT_EMULATOR_USERS) or use the
+<code>/_emulator</code> admin endpoints to change them.</p>
+<ul class="users">
 ${rows.join("\n")}
-</tbody>
-</table>`,
+</ul>`,
   );
 }
 
-/** A small page with a heading and one paragraph (errors, "signed out"). */
-export function renderMessagePage(title: string, message: string): string {
-  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
+/** A small page with a heading and paragraphs (errors, "signed out"). */
+export function renderMessagePage(title: string, message: string, ...more: string[]): string {
+  const paragraphs = [message, ...more].map((p) => `<p>${escapeHtml(p)}</p>`).join("\n");
+  return page(title, `<h1>${escapeHtml(title)}</h1>\n${paragraphs}`);
 }

@@ -90,6 +90,19 @@ export function parseUsersFile(text: string, name: string): UsersData {
   return result.data;
 }
 
+/** Errors that come from the users file (reading, parsing, validating it). */
+const usersFileErrors = new WeakSet<Error>();
+
+/** Whether `error` is about the users file (so it can be shown as a readable page, naming the file). */
+export function isUsersFileError(error: unknown): boolean {
+  return error instanceof Error && usersFileErrors.has(error);
+}
+
+function marked<E extends Error>(error: E): E {
+  usersFileErrors.add(error);
+  return error;
+}
+
 /** The mtime and size of a file, or `null` where the platform gives no mtime. */
 function stampOf(stat: Deno.FileInfo): string | null {
   return stat.mtime ? `${stat.mtime.getTime()}:${stat.size}` : null;
@@ -125,16 +138,28 @@ export class UserDirectory {
       const data = parseUsersFile(await Deno.readTextFile(file), name);
       return { stamp: stampOf(stat), data };
     } catch (error) {
-      if (error instanceof SyntaxError) throw error;
-      throw new Error(`Cannot read users file "${name}": ${(error as Error).message}`, {
-        cause: error,
-      });
+      if (error instanceof SyntaxError) throw marked(error);
+      throw marked(
+        new Error(`Cannot read users file "${name}": ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
     }
   }
 
   /** Re-reads the file if its mtime (or size) changed since the last read. */
   async refresh(): Promise<void> {
-    const stat = await Deno.stat(this.#file);
+    let stat: Deno.FileInfo;
+    try {
+      stat = await Deno.stat(this.#file);
+    } catch (error) {
+      const name = this.#file instanceof URL ? decodeURIComponent(this.#file.pathname) : this.#file;
+      throw marked(
+        new Error(`Cannot read users file "${name}": ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
+    }
     const stamp = stampOf(stat);
     if (stamp !== null && stamp === this.#stamp) return;
     const next = await UserDirectory.#read(this.#file);

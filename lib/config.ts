@@ -88,16 +88,50 @@ export interface Config {
     readonly apiToken: string | undefined;
     readonly apiBaseUrl: string | undefined;
   };
+  /** How every page and the MCP `serverInfo` name this server (SERVER_NAME, SERVER_LOGO_URL, SERVER_ACCENT_COLOR). */
+  readonly brand: {
+    readonly name: string;
+    readonly logoUrl: string | undefined;
+    /** `#rrggbb`, the background of primary buttons. */
+    readonly accentColor: string;
+  };
+  /** Problems worth a warning at startup that do not stop the server. */
+  readonly warnings: readonly string[];
 }
 
-/** Raised for a bad configuration; the message names the variable and the fix. */
-export class ConfigError extends Error {
-  /** The variable at fault. */
+/** One configuration problem: the variable at fault and what to do. */
+export interface ConfigProblem {
   readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(`Invalid configuration: ${variable}: ${message}`);
+  readonly message: string;
+}
+
+/**
+ * Raised for a bad configuration; lists every problem found (not just the first), each naming the
+ * variable and the fix.
+ */
+export class ConfigError extends Error {
+  /** The first variable at fault. */
+  readonly variable: string;
+  /** Every problem, in the order found. */
+  readonly problems: readonly ConfigProblem[];
+  constructor(variable: string, message: string, more: readonly ConfigProblem[] = []) {
+    const problems = [{ variable, message }, ...more];
+    super(
+      problems.length === 1
+        ? `Invalid configuration: ${variable}: ${message}`
+        : `Invalid configuration (${problems.length} problems):\n` +
+          problems.map((p) => `  - ${p.variable}: ${p.message}`).join("\n"),
+    );
     this.name = "ConfigError";
     this.variable = variable;
+    this.problems = problems;
+  }
+
+  /** One error for all of `problems` (at least one). */
+  static of(problems: readonly ConfigProblem[]): ConfigError {
+    const [first, ...rest] = problems;
+    if (!first) throw new RangeError("Cannot build a ConfigError: no problems");
+    return new ConfigError(first.variable, first.message, rest);
   }
 }
 
@@ -199,6 +233,15 @@ const schema = z.object({
   }),
   CLOUDFLARE_ACCOUNT_ID: optional,
   CLOUDFLARE_API_TOKEN: optional,
+  SERVER_NAME: optional.refine((v) => v === undefined || v.length <= 60, {
+    message: "must be at most 60 characters, e.g. Acme tools",
+  }),
+  SERVER_LOGO_URL: optional.refine((v) => v === undefined || /^https:\/\/[^\s"'<>]+$/.test(v), {
+    message: "must be an https:// URL of an image, e.g. https://example.com/logo.svg",
+  }),
+  SERVER_ACCENT_COLOR: optional.refine((v) => v === undefined || /^#[0-9a-f]{6}$/i.test(v), {
+    message: "must be a color in #rrggbb form, e.g. #4f46e5",
+  }),
   CLOUDFLARE_API_BASE_URL: optional.refine(
     (v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v),
     {
@@ -214,6 +257,16 @@ function wholeNumber(what: string, example: string, min = 0) {
     }, e.g. ${example}`,
   });
 }
+/**
+ * Every variable the configuration reads, from the schema itself (so `.env.example` and the README
+ * can be checked against it).
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(schema.shape));
+
+/** The server name when SERVER_NAME is not set. */
+export const DEFAULT_SERVER_NAME = "MCP server";
+/** The accent color when SERVER_ACCENT_COLOR is not set. */
+export const DEFAULT_ACCENT_COLOR = "#4f46e5";
 
 function isOrigin(value: string): boolean {
   try {
@@ -244,48 +297,74 @@ export function defaultIssuers(apiBase: string, clientId: string): string[] {
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(String(issue.path[0]), issue.message);
+    // Every malformed value at once, one problem per variable.
+    const seen = new Set<string>();
+    const problems = parsed.error.issues.map((issue) => ({
+      variable: String(issue.path[0]),
+      message: issue.message,
+    })).filter((p) => !seen.has(p.variable) && seen.add(p.variable));
+    throw ConfigError.of(problems);
   }
   const e = parsed.data;
+  const problems: ConfigProblem[] = [];
+  const problem = (variable: string, message: string) => problems.push({ variable, message });
+  const warnings: string[] = [];
   const onDeploy = e.DENO_DEPLOYMENT_ID !== undefined;
   const mode = e.WORKOS_CLIENT_ID ? "workos" : "emulator";
   const port = e.PORT ?? 8788;
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${port}`;
 
   if (mode === "emulator" && onDeploy) {
-    throw new ConfigError(
+    problem(
       "WORKOS_CLIENT_ID",
       "is not set, and the local AuthKit emulator is refused on Deno Deploy (anyone could sign in as a demo user); set WORKOS_CLIENT_ID and WORKOS_API_KEY from the WorkOS dashboard (API Keys)",
     );
   }
   const apiKey = e.WORKOS_API_KEY ?? e.WORKOS_CLIENT_SECRET;
+  // WorkOS client ids start with `client_` and API keys with `sk_`: a swap is easy to spot.
+  if (e.WORKOS_CLIENT_ID?.startsWith("sk_")) {
+    problem(
+      "WORKOS_CLIENT_ID",
+      "holds an API key (sk_…); the client id starts with client_ — are WORKOS_CLIENT_ID and WORKOS_API_KEY swapped?",
+    );
+  }
+  if (apiKey?.startsWith("client_")) {
+    problem(
+      e.WORKOS_API_KEY ? "WORKOS_API_KEY" : "WORKOS_CLIENT_SECRET",
+      "holds a client id (client_…); the API key starts with sk_ — are WORKOS_CLIENT_ID and WORKOS_API_KEY swapped?",
+    );
+  }
   if (mode === "workos" && !apiKey) {
-    throw new ConfigError(
+    problem(
       "WORKOS_API_KEY",
       "is required with WORKOS_CLIENT_ID; copy the secret key (sk_…) from the WorkOS dashboard, API Keys (WORKOS_CLIENT_SECRET is accepted as well)",
     );
   }
   if (mode === "workos" && !e.COOKIE_ENCRYPTION_KEY) {
-    throw new ConfigError(
+    problem(
       "COOKIE_ENCRYPTION_KEY",
       "is required outside emulator mode; generate one with `openssl rand -hex 32` and keep it secret and stable",
     );
   }
   if (e.DENO_KV_URL && !e.DENO_KV_ACCESS_TOKEN) {
-    throw new ConfigError(
+    problem(
       "DENO_KV_ACCESS_TOKEN",
       "is required with DENO_KV_URL; use a Deno Deploy access token for a Deploy database, or the --access-token of your denokv server",
     );
   }
-  if (onDeploy && !publicUrl.startsWith("https://")) {
-    throw new ConfigError("PUBLIC_URL", "must be the app's https:// origin on Deno Deploy");
-  }
   const publicHost = new URL(publicUrl).hostname;
-  if (publicUrl.startsWith("http://") && !isLoopbackHost(publicHost)) {
-    throw new ConfigError(
+  if (onDeploy && !publicUrl.startsWith("https://")) {
+    problem("PUBLIC_URL", "must be the app's https:// origin on Deno Deploy");
+  } else if (publicUrl.startsWith("http://") && !isLoopbackHost(publicHost)) {
+    problem(
       "PUBLIC_URL",
       "must be https:// unless the host is localhost or 127.0.0.1 (OAuth endpoints must not run over plain http); put a TLS proxy in front and set PUBLIC_URL to its https origin",
+    );
+  }
+  if (problems.length) throw ConfigError.of(problems);
+  if (mode === "emulator" && !isLoopbackHost(publicHost)) {
+    warnings.push(
+      `PUBLIC_URL is ${publicUrl} but WORKOS_CLIENT_ID is not set: the local AuthKit emulator is reachable there and anyone can sign in as a demo user; set WORKOS_CLIENT_ID, WORKOS_API_KEY and COOKIE_ENCRYPTION_KEY for real sign-in`,
     );
   }
 
@@ -364,6 +443,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiToken: e.CLOUDFLARE_API_TOKEN,
       apiBaseUrl: e.CLOUDFLARE_API_BASE_URL,
     },
+    brand: {
+      name: e.SERVER_NAME ?? DEFAULT_SERVER_NAME,
+      logoUrl: e.SERVER_LOGO_URL,
+      accentColor: (e.SERVER_ACCENT_COLOR ?? DEFAULT_ACCENT_COLOR).toLowerCase(),
+    },
+    warnings,
   };
 }
 

@@ -17,7 +17,7 @@ import {
   type McpServerFactory,
 } from "@modelcontextprotocol/server";
 import { randomToken } from "../auth/crypto.ts";
-import type { Config } from "../lib/config.ts";
+import { type Config, DEFAULT_SERVER_NAME } from "../lib/config.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { withTimeout } from "../lib/timeout.ts";
 import { KvEventBus } from "./bus.ts";
@@ -88,7 +88,7 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     if (!identity) {
       throw new Error("Cannot build MCP server: the request carries no verified identity");
     }
-    return buildServer(identity, deps.services).server;
+    return buildServer(identity, deps.services, serverName(deps.config)).server;
   };
   const modern = createMcpHandler(factory, {
     legacy: "reject",
@@ -133,4 +133,9 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
       await bus.flush();
     },
   };
+}
+
+/** SERVER_NAME when one is configured (the default brand keeps the package's own serverInfo name). */
+function serverName(config: Config): string | undefined {
+  return config.brand.name === DEFAULT_SERVER_NAME ? undefined : config.brand.name;
 }

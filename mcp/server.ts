@@ -62,8 +62,11 @@ export function identityOf(authInfo: AuthInfo | undefined): Identity | undefined
 export function buildServer(
   identity: Identity,
   services: ToolServices,
+  /** The configured SERVER_NAME, reported as `serverInfo.name` and `title` (default SERVER_INFO's). */
+  name?: string,
 ): { server: McpServer; tools: ToolRegistry } {
-  const server = new McpServer(SERVER_INFO, {
+  const info = name ? { ...SERVER_INFO, name, title: name } : SERVER_INFO;
+  const server = new McpServer(info, {
     capabilities: { tools: { listChanged: true } },
     debouncedNotificationMethods: ["notifications/tools/list_changed"],
   });

@@ -14,12 +14,14 @@ import type { WebSession } from "../auth/web_sessions.ts";
 import { PageError } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { readBrowserForm } from "./forms.ts";
-import { accountPage, type ActivityLine } from "./pages/account.ts";
+import { accountPage, type ActivityLine, signedOutPage } from "./pages/account.ts";
 
 /** Hooks the account page uses beyond the auth services (activity, revocation side effects). */
 export interface AccountHooks {
   /** Recent activity of the user's grants, newest first. */
   activity?: (userId: string) => Promise<ActivityLine[]>;
+  /** An organization's name (cached by the caller); ids are shown where it fails. */
+  organizationName?: (id: string) => Promise<string | undefined>;
   /** Called after a grant was revoked from the page. */
   onRevoke?: (grant: Grant, session: WebSession) => void | Promise<void>;
 }
@@ -39,7 +41,17 @@ export function accountRoutes(auth: AuthServices, hooks: AccountHooks = {}): Hon
       grants.map(async (grant) => ({ grant, client: await auth.clients.get(grant.clientId) })),
     );
     const activity = hooks.activity ? await hooks.activity(session.identity.userId) : [];
-    return accountPage(c, { session, connections, activity });
+    const names = new Map(connections.map((x) => [x.grant.clientId, x.client?.clientName]));
+    for (const line of activity) {
+      const id = line.client;
+      if (id && !names.has(id)) names.set(id, (await auth.clients.get(id))?.clientName);
+      if (id) line.client = names.get(id) ?? undefined;
+    }
+    const organizations = await organizationNames([
+      session.identity.organizationId,
+      ...grants.map((g) => g.organizationId),
+    ]);
+    return accountPage(c, { session, connections, activity, organizations });
   });
 
   app.post("/account/revoke", sameOrigin, async (c) => {
@@ -67,12 +79,25 @@ export function accountRoutes(auth: AuthServices, hooks: AccountHooks = {}): Hon
     return c.redirect(
       auth.upstream.workos.userManagement.getLogoutUrl({
         sessionId: session.identity.sessionId,
-        returnTo: `${issuer}/`,
+        returnTo: `${issuer}/account/signed-out`,
       }),
       303,
     );
   });
+  app.get("/account/signed-out", (c) => signedOutPage(c));
   return app;
+
+  /** The names of the organizations `ids`, where the hook knows them. */
+  async function organizationNames(ids: Array<string | null | undefined>) {
+    const names = new Map<string, string>();
+    if (!hooks.organizationName) return names;
+    for (const id of new Set(ids)) {
+      if (!id) continue;
+      const name = await hooks.organizationName(id).catch(() => undefined);
+      if (name) names.set(id, name);
+    }
+    return names;
+  }
 
   /** Sends the browser to AuthKit to sign in to the account page. */
   async function signIn(c: Context): Promise<Response> {

@@ -40,6 +40,8 @@ import { homeRoutes } from "./home.ts";
 import { mcpRoutes } from "./mcp.ts";
 import { oauthRoutes } from "./oauth.ts";
 import { sseRoutes } from "./sse.ts";
+import { organizationNames } from "./organization_names.ts";
+import { brandPages } from "./pages/brand.ts";
 import { errorPage } from "./pages/error.ts";
 import { wellKnownRoutes } from "./well_known.ts";
 
@@ -104,6 +106,7 @@ export function createApp(input: AppDeps): Service {
   });
   const app = new Hono();
   app.use(requestLog({ key: deps.keys.logKey, instance: mcp.instanceId }));
+  app.use(brandPages(deps.config.brand));
 
   app.use(limitBodies());
   app.use(
@@ -200,9 +203,12 @@ export function createApp(input: AppDeps): Service {
       activity: async (userId) =>
         (await audit.listForUser(userId, { limit: 30 })).map((e) => ({
           at: e.occurredAt,
-          action: e.tool ? `${e.action} ${e.tool}` : e.action,
-          detail: [e.outcome, e.clientId, e.detail].filter(Boolean).join(" · "),
+          action: e.action,
+          tool: e.tool,
+          outcome: e.outcome,
+          client: e.clientId ?? undefined,
         })),
+      organizationName: organizationNames(deps.workos),
       onRevoke: (grant, session) =>
         void audit.record({
           action: "oauth.grant_revoked",

@@ -1,6 +1,7 @@
 /**
- * The consent page: names the client, shows where it will send the user back (the redirect URI's host),
- * what access it asks for, and offers Approve (the first form) and Deny.
+ * The consent page: names the server and the client, shows where it will send the user back (the
+ * redirect URI's host), what access it asks for in plain words, and offers Approve (the first form) and
+ * Deny.
  *
  * @module
  */
@@ -10,7 +11,21 @@ import type { AuthorizationRequest } from "../../auth/authorize.ts";
 import { verifiedHost } from "../../auth/cimd.ts";
 import type { Client } from "../../auth/clients.ts";
 import { isLoopbackHost } from "../../auth/redirect_uri.ts";
+import { brandOf } from "./brand.ts";
 import { renderPage } from "./layout.ts";
+
+/** What the usual OAuth and OpenID scopes let a client do, in plain words. */
+const SCOPE_TEXT: Record<string, string> = {
+  openid: "confirm who you are",
+  profile: "see your name",
+  email: "see your email address",
+  offline_access: "stay connected until you revoke it",
+};
+
+/** The scopes of a request as a sentence fragment; unknown scopes are shown as they are. */
+export function describeScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)].map((s) => SCOPE_TEXT[s] ?? `use the “${s}” scope`);
+}
 
 /** Renders the consent page for `request`. */
 export function consentPage(
@@ -24,10 +39,13 @@ export function consentPage(
   },
 ): Response | Promise<Response> {
   const { client, request, requestId, csrf } = input;
+  const server = brandOf(c).name;
   const redirect = new URL(request.redirectUri);
   const host = redirect.host || `${redirect.protocol}//`;
   const local = redirect.protocol === "http:" && isLoopbackHost(redirect.hostname);
-  const name = client.clientName ?? "An unnamed application";
+  // A client need not give a name; then it is known by where it sends you back.
+  const name = client.clientName ?? `An application at ${host}`;
+  const scopes = describeScopes(request.scopes);
   const otherHosts = [
     ...new Set(
       client.redirectUris.map((u) => URL.parse(u)).filter((u) => u !== null).map((u) =>
@@ -37,14 +55,15 @@ export function consentPage(
   ].filter((h) => h !== host);
   // A client ID URL proves its host (we fetched the document there); every name is only a claim.
   const verified = verifiedHost(client.clientId);
+  const who = verified ?? client.clientName ?? `the application at ${host}`;
   const fields = html`<input type="hidden" name="request_id" value="${requestId}">
 <input type="hidden" name="csrf_token" value="${csrf}">`;
   return renderPage(
     c,
-    `Allow ${name}?`,
-    html`<h1>Allow <strong>${verified ?? name}</strong>${
-      verified ? "" : " (an unverified name)"
-    } to use this MCP server as you?</h1>
+    `Allow ${who}?`,
+    html`<h1>Allow <strong>${who}</strong>${
+      verified || !client.clientName ? "" : " (an unverified name)"
+    } to use ${server} as you?</h1>
 <form method="post" action="/authorize">
 ${fields}
 <input type="hidden" name="decision" value="approve">
@@ -59,25 +78,27 @@ ${
         `
         : ""
     }
-<dt>Application</dt><dd>${name} <span class="${verified ? "claimed" : "unverified"}">${
-      verified
-        ? "(name claimed by the application)"
-        : "(unverified: a name the application chose itself)"
-    }</span>${
+<dt>Application</dt><dd>${name} ${
+      client.clientName
+        ? html`<span class="${verified ? "claimed" : "unverified"}">${
+          verified
+            ? "(name claimed by the application)"
+            : "(unverified: a name the application chose itself)"
+        }</span>`
+        : html`
+          <br><span class="muted">It did not give its name.</span>
+        `
+    }${
       client.clientUri
         ? html`
-          · <code>${client.clientUri}</code>
+          <br><code>${client.clientUri}</code>
         `
         : ""
     }</dd>
 <dt>Returns you to</dt><dd><strong>${host}</strong><br><code>${request.redirectUri}</code></dd>
-<dt>Access</dt><dd>Call the MCP tools at <code>${input.resource}</code> with the permissions your WorkOS account grants${
-      request.scopes.length
-        ? html`
-          (scopes: <code>${request.scopes.join(" ")}</code>)
-        `
-        : ""
-    }</dd>
+<dt>It may</dt><dd>Use the tools of ${server} that your account allows, as you${
+      scopes.map((s) => html`, and ${s}`)
+    }.<br><span class="muted">Server address: <code>${input.resource}</code></span></dd>
 </dl>
 ${
       local
@@ -96,7 +117,8 @@ ${
         `
         : ""
     }
-<p class="muted">Next you sign in with WorkOS AuthKit. You can revoke this access at any time.</p>
+<p class="muted">Next you sign in with WorkOS AuthKit. You can revoke this access at any time on
+<a href="/account">your connected applications</a> page.</p>
 <div class="actions"><button class="primary" type="submit">Approve</button></div>
 </form>
 <form method="post" action="/authorize">

@@ -5,9 +5,11 @@
  * browser's CORS check.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { withChromium } from "../helpers/chromium.ts";
+import { browserForTests, withChromium } from "../helpers/chromium.ts";
 import { signIn } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
+
+const BROWSER = await browserForTests();
 
 const PAGE = await Deno.readTextFile(new URL("./fixtures/browser_client.html", import.meta.url));
 
@@ -38,7 +40,11 @@ async function output(page: import("playwright-core").Page): Promise<Record<stri
   return JSON.parse(await page.locator("#out").innerText());
 }
 
-Deno.test("Chromium: a page on an allowed origin signs in and calls a tool; another origin is refused", async () => {
+Deno.test({
+  name:
+    "Chromium: a page on an allowed origin signs in and calls a tool; another origin is refused",
+  ignore: !BROWSER,
+}, async () => {
   await using allowed = servePage();
   await using other = servePage();
   await using server = await startTestServer({ ALLOWED_ORIGINS: allowed.origin });

@@ -7,11 +7,17 @@ import { assertEquals, assertStringIncludes } from "@std/assert";
 import { startMetadataServer, TEST_CA } from "../helpers/metadata_server.ts";
 import { authorizeUrl, register } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
-import { ARTIFACTS, withChromium } from "../helpers/chromium.ts";
+import { ARTIFACTS, browserForTests, withChromium } from "../helpers/chromium.ts";
+
+const BROWSER = await browserForTests();
 
 const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
 
-Deno.test("consent in Chromium: verified host for a metadata client, unverified name for a registered one", async () => {
+Deno.test({
+  name:
+    "consent in Chromium: verified host for a metadata client, unverified name for a registered one",
+  ignore: !BROWSER,
+}, async () => {
   await using docs = startMetadataServer();
   const cimdId = docs.serveClient("/oauth/client.json", { client_name: "Claude (claimed)" });
   await using server = await startTestServer({ CIMD_ALLOW_LOOPBACK: "true" }, {

@@ -111,7 +111,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 }
 
 /** What a child needs from our environment to find Deno's cache. */
-function inherited(): Record<string, string> {
+export function inherited(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR"]) {
     const value = Deno.env.get(name);

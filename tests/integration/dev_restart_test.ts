@@ -13,7 +13,10 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 /** The dev task's command, watching `watched` instead of the source folders, from `cwd`. */
 async function devCommand(watched: string): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const words = String(config.tasks.dev).split(/\s+/);
+  // The task may check the configuration first (`… --preflight && …`): take the watching command.
+  const watching = String(config.tasks.dev).split("&&").find((part) => part.includes("--watch"));
+  assert(watching, "the dev task watches files");
+  const words = watching.trim().split(/\s+/);
   assertEquals(words.slice(0, 2), ["deno", "run"], "the dev task is a deno run");
   return [
     "run",

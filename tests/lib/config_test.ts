@@ -126,3 +126,64 @@ Deno.test("loadConfig() reads KV_POLL_MS (default 100) and refuses values below 
     assertStringIncludes(err.message, "at least 10");
   }
 });
+
+Deno.test("loadConfig() reports every malformed value at once, one problem per variable", () => {
+  const err = assertThrows(
+    () => loadConfig({ PORT: "x", KV_POLL_MS: "1", SERVER_LOGO_URL: "http://x/logo.png" }),
+    ConfigError,
+  );
+  assertEquals(err.problems.map((p) => p.variable).sort(), [
+    "KV_POLL_MS",
+    "PORT",
+    "SERVER_LOGO_URL",
+  ]);
+  assertStringIncludes(err.message, "3 problems");
+  for (const p of err.problems) assertStringIncludes(err.message, `${p.variable}: ${p.message}`);
+});
+
+Deno.test("loadConfig() reports every missing WorkOS setting at once", () => {
+  const err = assertThrows(() => loadConfig({ WORKOS_CLIENT_ID: "client_1" }), ConfigError);
+  assertEquals(err.problems.map((p) => p.variable), ["WORKOS_API_KEY", "COOKIE_ENCRYPTION_KEY"]);
+});
+
+Deno.test("loadConfig() detects swapped WORKOS_CLIENT_ID and WORKOS_API_KEY by their prefixes", () => {
+  const err = assertThrows(
+    () => loadConfig({ ...WORKOS, WORKOS_CLIENT_ID: "sk_test_1", WORKOS_API_KEY: "client_1" }),
+    ConfigError,
+  );
+  assertEquals(err.problems.map((p) => p.variable), ["WORKOS_CLIENT_ID", "WORKOS_API_KEY"]);
+  for (const p of err.problems) assertStringIncludes(p.message, "swapped");
+  // The right way round is accepted.
+  assertEquals(loadConfig(WORKOS).mode, "workos");
+});
+
+Deno.test("loadConfig() warns (without refusing) when emulator mode sits behind a public https PUBLIC_URL", () => {
+  const config = loadConfig({ PUBLIC_URL: "https://mcp.example.com" });
+  assertEquals(config.mode, "emulator");
+  assertEquals(config.warnings.length, 1);
+  assertStringIncludes(config.warnings[0]!, "anyone can sign in as a demo user");
+  assertEquals(loadConfig({}).warnings, []);
+  assertEquals(loadConfig({ ...WORKOS, PUBLIC_URL: "https://mcp.example.com" }).warnings, []);
+});
+
+Deno.test("loadConfig() reads the brand (SERVER_NAME, SERVER_LOGO_URL, SERVER_ACCENT_COLOR) with defaults", () => {
+  assertEquals(loadConfig({}).brand, {
+    name: "MCP server",
+    logoUrl: undefined,
+    accentColor: "#4f46e5",
+  });
+  const brand = loadConfig({
+    SERVER_NAME: "Acme tools",
+    SERVER_LOGO_URL: "https://cdn.example.com/logo.svg",
+    SERVER_ACCENT_COLOR: "#0F766E",
+  }).brand;
+  assertEquals(brand, {
+    name: "Acme tools",
+    logoUrl: "https://cdn.example.com/logo.svg",
+    accentColor: "#0f766e",
+  });
+  for (const [name, value] of [["SERVER_ACCENT_COLOR", "teal"], ["SERVER_NAME", "x".repeat(61)]]) {
+    const err = assertThrows(() => loadConfig({ [name!]: value! }), ConfigError);
+    assertEquals(err.variable, name);
+  }
+});

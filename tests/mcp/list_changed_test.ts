@@ -20,6 +20,7 @@ import {
   StreamableHTTPClientTransport as TransportV2,
 } from "../helpers/sdk_v2.ts";
 import { startTestServer } from "../helpers/server.ts";
+import { toolNames } from "../helpers/tools.ts";
 
 const names = (list: { tools: { name: string }[] }) => list.tools.map((t) => t.name);
 
@@ -38,11 +39,11 @@ Deno.test("/mcp (v1 client) gets tools/list_changed when the grant's permissions
   const transport = new StreamableHTTPClientTransport(new URL(mcp), { authProvider: provider });
   await client.connect(transport);
   try {
-    assertEquals(names(await client.listTools()), ["add", "generateImage", "whoami"]);
+    assertEquals(names(await client.listTools()), toolNames(["image_generation"]));
     // Changed at once, maybe before the client's GET stream is open: the session remembers what it saw.
     await grants.updatePermissions(grantId, []);
     await waitFor(() => changes === 1, 5000, "the first list_changed");
-    assertEquals(names(await client.listTools()), ["add", "whoami"]);
+    assertEquals(names(await client.listTools()), toolNames([]));
     const err = await assertRejects(() =>
       client.callTool({ name: "generateImage", arguments: { prompt: "x" } })
     );
@@ -51,7 +52,7 @@ Deno.test("/mcp (v1 client) gets tools/list_changed when the grant's permissions
 
     await grants.updatePermissions(grantId, ["image_generation"]);
     await waitFor(() => changes === 2, 5000, "the second list_changed");
-    assertEquals(names(await client.listTools()), ["add", "generateImage", "whoami"]);
+    assertEquals(names(await client.listTools()), toolNames(["image_generation"]));
     await transport.terminateSession();
   } finally {
     await client.close();
@@ -67,7 +68,7 @@ Deno.test("/mcp lists fresh tools on the next request even without a stream", as
   const list = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} };
   await grants.updatePermissions(grantIdOf(alice.accessToken), []);
   const res = await postMcp(server.url, alice.accessToken, list, headers);
-  assertEquals(names(res.message?.result as { tools: { name: string }[] }), ["add", "whoami"]);
+  assertEquals(names(res.message?.result as { tools: { name: string }[] }), toolNames([]));
 });
 
 Deno.test("/mcp ends a session and closes its stream when the grant is revoked", async () => {
@@ -103,10 +104,10 @@ Deno.test("/sse (v1 client) gets tools/list_changed and a fresh list when permis
   });
   await client.connect(new SSEClientTransport(new URL(sse), { authProvider: provider }));
   try {
-    assertEquals(names(await client.listTools()), ["add", "whoami"]);
+    assertEquals(names(await client.listTools()), toolNames([]));
     await grants.updatePermissions(grantIdOf(provider.saved!.access_token), ["image_generation"]);
     await waitFor(() => changes > 0, 5000, "list_changed on the SSE stream");
-    assertEquals(names(await client.listTools()), ["add", "generateImage", "whoami"]);
+    assertEquals(names(await client.listTools()), toolNames(["image_generation"]));
     assertEquals(changes, 1, "one notification for one change");
   } finally {
     await client.close();
@@ -144,7 +145,7 @@ Deno.test("/mcp (v2 client, 2026-07-28) gets tools/list_changed on subscriptions
   });
   await client.connect(transport);
   try {
-    assertEquals(names(await client.listTools()), ["add", "whoami"]);
+    assertEquals(names(await client.listTools()), toolNames([]));
     const subscription = await client.listen({ toolsListChanged: true });
     await grants.updatePermissions(grantIdOf(bob.accessToken), ["image_generation"]);
     await waitFor(() => changes > 0, 5000, "list_changed on the listen stream");
