@@ -29,18 +29,32 @@ export async function withStableDevKey(
   const keyFile = `${dir}${DEV_KEY_FILE}`;
   let key: string;
   try {
-    key = (await Deno.readTextFile(keyFile)).trim();
+    key = await readOrMakeKey(dir, keyFile);
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-    key = crypto.getRandomValues(new Uint8Array(32)).toHex();
-    await Deno.mkdir(dir, { recursive: true });
-    // createNew: two processes starting at once keep the first one's key.
-    try {
-      await Deno.writeTextFile(keyFile, `${key}\n`, { createNew: true, mode: 0o600 });
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      key = (await Deno.readTextFile(keyFile)).trim();
+    // Not allowed to write there (a KV_PATH outside the task's --allow-write): the start-up checks
+    // report the folder with its fix; until then a per-process key does.
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      return { env, keyFile: undefined };
     }
+    throw err;
   }
   return { env: { ...env, COOKIE_ENCRYPTION_KEY: key }, keyFile };
+}
+
+async function readOrMakeKey(dir: string, keyFile: string): Promise<string> {
+  try {
+    return (await Deno.readTextFile(keyFile)).trim();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const key = crypto.getRandomValues(new Uint8Array(32)).toHex();
+  await Deno.mkdir(dir, { recursive: true });
+  // createNew: two processes starting at once keep the first one's key.
+  try {
+    await Deno.writeTextFile(keyFile, `${key}\n`, { createNew: true, mode: 0o600 });
+    return key;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    return (await Deno.readTextFile(keyFile)).trim();
+  }
 }

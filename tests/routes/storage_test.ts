@@ -41,7 +41,7 @@ Deno.test({
     await withKvDir(async (path) => {
       const server = await spawnServer({ PORT: "0", HOSTNAME: "127.0.0.1", KV_PATH: path });
       try {
-        const base = server.origin;
+        const base = server.publicUrl;
         assertEquals((await register(base)).status, 201);
         await chattr("+i", `${path}-wal`);
 
@@ -118,14 +118,14 @@ c.execute('COMMIT')`,
         const reader = locker.stdout.pipeThrough(new TextDecoderStream()).getReader();
         assertStringIncludes((await reader.read()).value ?? "", "locked");
         reader.releaseLock();
-        const refused = await register(server.origin);
+        const refused = await register(server.publicUrl);
         assertEquals(refused.status, 503);
         assertEquals(refused.headers.get("retry-after"), "5");
-        assertEquals((await fetch(`${server.origin}/healthz`)).status, 503);
+        assertEquals((await fetch(`${server.publicUrl}/healthz`)).status, 503);
         await locker.stdin.close();
         assertEquals((await locker.status).success, true);
         await locker.stdout.cancel().catch(() => {});
-        assertEquals((await register(server.origin)).status, 201);
+        assertEquals((await register(server.publicUrl)).status, 201);
       } finally {
         try {
           locker.kill();
@@ -141,7 +141,7 @@ Deno.test("a process killed outright (as by a KV panic) restarts on the same fil
   await withKvDir(async (path) => {
     const env = { PORT: "0", HOSTNAME: "127.0.0.1", KV_PATH: path };
     const first = await spawnServer(env);
-    const res = await register(first.origin);
+    const res = await register(first.publicUrl);
     assertEquals(res.status, 201);
     const { client_id } = await res.json();
     first.process.kill("SIGKILL"); // no shutdown path runs, as when the runtime aborts
@@ -149,8 +149,8 @@ Deno.test("a process killed outright (as by a KV panic) restarts on the same fil
 
     const second = await spawnServer(env, 1);
     try {
-      assertEquals((await fetch(`${second.origin}/healthz`).then((r) => r.json())).status, "ok");
-      const url = new URL(`${second.origin}/authorize`);
+      assertEquals((await fetch(`${second.publicUrl}/healthz`).then((r) => r.json())).status, "ok");
+      const url = new URL(`${second.publicUrl}/authorize`);
       url.search = new URLSearchParams({
         response_type: "code",
         client_id,

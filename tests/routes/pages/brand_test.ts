@@ -50,7 +50,10 @@ Deno.test("pages carry SERVER_NAME, SERVER_LOGO_URL (allowed by the CSP) and SER
   const client = await register(server.url, { client_name: "Brand Client" });
   const consent = await (await fetch((await authorizeUrl(server.url, client.client_id)).url))
     .text();
-  assertStringIncludes(consent, "Allow <strong>Brand Client</strong> to use Acme Tools as you?");
+  assertStringIncludes(
+    consent,
+    "Allow <strong>Brand Client</strong> (an unverified name) to use Acme Tools as you?",
+  );
   assertStringIncludes(consent, "<title>Allow Brand Client? · Acme Tools</title>");
   const signedOut = await fetch(`${server.url}/account/signed-out`);
   assertEquals(signedOut.status, 200);
