@@ -31,6 +31,11 @@ function warn(message: string, fields: Record<string, unknown> = {}): void {
   } else log("warn", message, fields);
 }
 
+function note(message: string, fields: Record<string, unknown> = {}): void {
+  if (human(Deno.stdout)) Deno.stdout.writeSync(new TextEncoder().encode(`  ${message}\n`));
+  else log("info", message, fields);
+}
+
 /** Prints every startup problem (one line each, naming the variable and the fix) and exits 1. */
 function fail(err: ConfigError): never {
   if (human(Deno.stderr)) {
@@ -77,7 +82,7 @@ try {
   }
   for (const message of config.warnings) warn(message);
   if (keyFile) {
-    log("info", `COOKIE_ENCRYPTION_KEY is not set: emulator mode keeps its key in ${keyFile}`, {
+    note(`COOKIE_ENCRYPTION_KEY is not set: emulator mode keeps its key in ${keyFile}`, {
       keyFile,
     });
   } else if (config.ephemeralKey) {
