@@ -54,6 +54,8 @@ export interface Config {
     readonly allowedOrigins: readonly string[];
     /** How often an instance holding streams polls its KV doorbell and the bus (KV_POLL_MS, 100). */
     readonly pollMs: number;
+    /** Whether plain tool calls skip the per-request SDK server (MCP_FAST_PATH, default on). */
+    readonly fastPath: boolean;
   };
   /** Cloudflare Workers AI credentials for `generateImage`; unset means the local placeholder. */
   readonly cloudflare: {
@@ -145,6 +147,9 @@ const schema = z.object({
         "must be a comma-separated list of origins without paths, e.g. https://app.example.com",
     },
   ),
+  MCP_FAST_PATH: optional.refine((v) => v === undefined || v === "on" || v === "off", {
+    message: 'must be "on" or "off"',
+  }),
   CLOUDFLARE_ACCOUNT_ID: optional,
   CLOUDFLARE_API_TOKEN: optional,
   CLOUDFLARE_API_BASE_URL: optional.refine(
@@ -276,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : Number(e.SESSION_IDLE_SECONDS),
       allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       pollMs: e.KV_POLL_MS === undefined ? 100 : Number(e.KV_POLL_MS),
+      fastPath: e.MCP_FAST_PATH !== "off",
     },
     cloudflare: {
       accountId: e.CLOUDFLARE_ACCOUNT_ID,

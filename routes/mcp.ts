@@ -33,6 +33,7 @@ import {
   shuttingDown,
   unsupportedVersion,
 } from "../mcp/jsonrpc.ts";
+import type { FastPath, FastRequest } from "../mcp/fast_path.ts";
 import { watchListen } from "../mcp/listen.ts";
 import { allowedOrigins, checkOrigin } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
@@ -66,8 +67,10 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     if ("error" in read) return read.error;
     const { body } = read;
     const identity = c.var.identity;
-    const authInfo = authInfoFor(identity, c.var.accessToken);
     const refusedHook = reportRefusal(mcp.services, identity);
+    const fast = mcp.fast?.accept(c.req.raw.headers, body);
+    if (mcp.fast && fast) return await serveFast(c, mcp, mcp.fast, fast, body, refusedHook);
+    const authInfo = authInfoFor(identity, c.var.accessToken);
 
     if (!(await isLegacyRequest(c.req.raw, body))) {
       const refused = c.req.header("mcp-method") === "tools/call"
@@ -77,7 +80,10 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       const listen = c.req.header("mcp-method") === "subscriptions/listen";
       if (listen && mcp.draining) return shuttingDown();
       const res = await mcp.modern.fetch(c.req.raw, { authInfo, parsedBody: body });
-      if (!listen) return res;
+      if (!listen) {
+        mcp.fast?.learn(body, res.status);
+        return res;
+      }
       // A grant's permission change concerns this instance's streams only (others watch their own).
       return watchListen(
         res,
@@ -131,6 +137,29 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       headers: { allow: "GET, POST, DELETE" },
     }));
   return app;
+}
+
+/**
+ * Serves a request the fast path took: the session check (2025), the permission refusal, then the
+ * answer as one JSON response.
+ */
+async function serveFast(
+  c: Context<Env>,
+  mcp: McpRuntime,
+  fast: FastPath,
+  request: FastRequest,
+  body: unknown,
+  onRefused: (tool: string, missing: string[]) => void,
+): Promise<Response> {
+  let sessionId: string | undefined;
+  if (request.era === "legacy") {
+    const session = await requireSession(c, mcp);
+    if (session instanceof Response) return session;
+    sessionId = session.id;
+  }
+  const refused = forbiddenCall(body, c.var.identity, onRefused);
+  if (refused) return withSession(refused, sessionId);
+  return Response.json(await fast.answer(request, c.var.identity, c.req.raw.signal));
 }
 
 /**
