@@ -69,7 +69,7 @@ const CEILING_SRC =
     JSON.stringify(CEILING_BODY)
   }, { headers: { "content-type": "application/json" } }));`;
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr;
   listener.close();
@@ -107,11 +107,11 @@ async function post(s: Pick<Scenario, "url" | "headers">, body: unknown): Promis
 /** Starts both servers and builds the scenarios. */
 async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "mcp-load-" });
-  const ceilingPort = await freePort();
+  const ceilingPort = freePort();
   const ceilingFile = `${dir}/ceiling.ts`;
   await Deno.writeTextFile(ceilingFile, CEILING_SRC);
   const ceiling = spawn(["run", "--allow-net", ceilingFile, String(ceilingPort)]);
-  const appPort = await freePort();
+  const appPort = freePort();
   const base = `http://127.0.0.1:${appPort}`;
   const app = spawn(["run", "-A", MAIN], {
     PORT: String(appPort),
