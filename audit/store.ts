@@ -66,13 +66,39 @@ function withoutExpiry(stored: StoredAuditEvent): AuditEvent {
   return event;
 }
 
-/** The audit trail: records events in KV (and to sinks) and lists them for their user. */
+/** Events are written at most this long after they were recorded (one KV commit per batch). */
+export const BATCH_MS = 50;
+/** Events per KV commit (each is one or two mutations; Deno KV allows 1000 per commit). */
+export const BATCH_SIZE = 100;
+/** Events held in memory at most while KV is slow; beyond that new ones are dropped and logged. */
+export const MAX_QUEUED = 10_000;
+
+interface Queued {
+  event: AuditEvent;
+  done: () => void;
+}
+
+/**
+ * The audit trail: records events in KV (and to sinks) and lists them for their user.
+ *
+ * Events are written off the response path: `record()` queues the event and one KV commit per
+ * {@linkcode BATCH_MS} writes what was queued (in commits of {@linkcode BATCH_SIZE}). `flush()` writes
+ * what is queued now; the service calls it on shutdown, so a clean stop loses nothing. A crash loses
+ * what was queued and not yet committed: the events of the last {@linkcode BATCH_MS} ms (plus any
+ * still waiting behind a slow KV; at most {@linkcode MAX_QUEUED} are held, further ones are dropped
+ * and logged).
+ */
 export class AuditLog {
   #kv: Deno.Kv;
   #retentionMs: number;
   #now: () => number;
   #sinks: AuditSink[];
-  #pending = new Set<Promise<unknown>>();
+  #queue: Queued[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  /** Events recorded and not yet written (queued, or in a batch being written). */
+  #held = 0;
+  #dropped = 0;
 
   /**
    * @param kv the store
@@ -91,24 +117,49 @@ export class AuditLog {
   }
 
   /**
-   * Records an event in KV and hands it to every sink. Never rejects: failures are logged, and the
-   * event (with its assigned id and time) is returned anyway.
+   * Records an event: queues it for the next KV batch, after which it goes to every sink. Never
+   * rejects: failures are logged. Resolves with the event (its assigned id and time) once its batch
+   * was written (or failed); callers on a response path do not wait for it.
    */
   record(input: AuditEventInput): Promise<AuditEvent> {
-    const promise = this.#record(input);
-    this.#pending.add(promise);
-    return promise.finally(() => this.#pending.delete(promise));
+    const event = this.#build(input);
+    if (this.#held >= MAX_QUEUED) {
+      this.#drop(event);
+      return Promise.resolve(event);
+    }
+    this.#held++;
+    return new Promise((resolve) => {
+      this.#queue.push({ event, done: () => resolve(event) });
+      if (this.#queue.length >= BATCH_SIZE) this.#drain();
+      else if (this.#timer === undefined) {
+        this.#timer = setTimeout(() => this.#drain(), BATCH_MS);
+      }
+    });
   }
 
-  async #record(input: AuditEventInput): Promise<AuditEvent> {
-    const event = this.#build(input);
+  /** Starts writing everything queued (after the write in progress, so order is kept). */
+  #drain(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#queue.splice(0);
+    if (batch.length === 0) return this.#writing;
+    this.#writing = this.#writing.then(async () => {
+      for (let i = 0; i < batch.length; i += BATCH_SIZE) {
+        await this.#commit(batch.slice(i, i + BATCH_SIZE));
+      }
+    });
+    return this.#writing;
+  }
+
+  async #commit(batch: Queued[]): Promise<void> {
     try {
       const now = this.#now();
-      const expiresAt = event.occurredAt + this.#retentionMs;
-      if (expiresAt > now) {
+      const op = this.#kv.atomic();
+      for (const { event } of batch) {
+        const expiresAt = event.occurredAt + this.#retentionMs;
+        if (expiresAt <= now) continue;
         const stored: StoredAuditEvent = { ...event, expiresAt };
         const options = { expireIn: expiresAt - now };
-        const op = this.#kv.atomic();
         op.set(
           event.userId === null
             ? auditKeys.anonEvent(event.id)
@@ -116,19 +167,30 @@ export class AuditLog {
           stored,
           options,
         );
-        if (event.grantId !== null) {
-          op.set(auditKeys.grantEvent(event.grantId, event.id), stored, options);
+        if (event.grantId !== null && event.userId !== null) {
+          // An index entry only: the event itself is stored once, under its user.
+          op.set(auditKeys.grantEvent(event.grantId, event.id), event.userId, options);
         }
-        const res = await op.commit();
-        if (!res.ok) throw new Error("Cannot commit audit event: atomic check failed");
       }
+      const res = await op.commit();
+      if (!res.ok) throw new Error("Cannot commit audit event: atomic check failed");
     } catch (err) {
+      const first = batch[0]!.event;
       log("error", "Cannot record audit event", {
-        eventId: event.id,
-        action: event.action,
+        eventId: first.id,
+        action: first.action,
+        ...(batch.length > 1 ? { events: batch.length } : {}),
         ...errorFields(err),
       });
     }
+    this.#held -= batch.length;
+    for (const { event, done } of batch) {
+      this.#send(event);
+      done();
+    }
+  }
+
+  #send(event: AuditEvent): void {
     for (const sink of this.#sinks) {
       try {
         sink.send(event);
@@ -140,7 +202,17 @@ export class AuditLog {
         });
       }
     }
-    return event;
+  }
+
+  /** Drops `event` because KV cannot keep up; says so on the first drop and every 1000th. */
+  #drop(event: AuditEvent): void {
+    if (this.#dropped++ % 1000 !== 0) return;
+    log("error", "Cannot record audit event: the write queue is full", {
+      eventId: event.id,
+      action: event.action,
+      dropped: this.#dropped,
+      queued: this.#held,
+    });
   }
 
   #build(input: AuditEventInput): AuditEvent {
@@ -177,11 +249,34 @@ export class AuditLog {
       return await this.#collect(auditKeys.userEvents(userId), userId, limit);
     }
     const lists = await Promise.all(
-      [...new Set(options.grantIds)].map((grantId) =>
-        this.#collect(auditKeys.grantEvents(grantId), userId, limit)
-      ),
+      [...new Set(options.grantIds)].map((grantId) => this.#collectGrant(grantId, userId, limit)),
     );
     return lists.flat().sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
+  }
+
+  /** Up to `limit` unexpired events of `userId` in grant `grantId`'s index, newest first. */
+  async #collectGrant(grantId: string, userId: string, limit: number): Promise<AuditEvent[]> {
+    const ids: string[] = [];
+    const iter = this.#kv.list<string>({ prefix: auditKeys.grantEvents(grantId) }, {
+      reverse: true,
+      batchSize: Math.min(limit + 10, MAX_LIST_LIMIT),
+    });
+    for await (const entry of iter) {
+      if (entry.value !== userId) continue;
+      ids.push(String(entry.key.at(-1)));
+      if (ids.length >= limit) break;
+    }
+    const now = this.#now();
+    const events: AuditEvent[] = [];
+    for (let i = 0; i < ids.length; i += 10) { // getMany reads at most 10 keys
+      const entries = await this.#kv.getMany<StoredAuditEvent[]>(
+        ids.slice(i, i + 10).map((id) => auditKeys.userEvent(userId, id)),
+      );
+      for (const { value } of entries) {
+        if (value && value.expiresAt > now) events.push(withoutExpiry(value));
+      }
+    }
+    return events;
   }
 
   /** Up to `limit` unexpired events of `userId` under `prefix`, newest first. */
@@ -201,9 +296,9 @@ export class AuditLog {
     return events;
   }
 
-  /** Resolves when every `record()` so far has finished and every sink has flushed. */
+  /** Writes every queued event now; resolves when they are written and every sink has flushed. */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.#pending]);
+    await this.#drain();
     await Promise.allSettled(this.#sinks.map((sink) => sink.flush()));
   }
 
