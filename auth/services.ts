@@ -13,6 +13,7 @@ import type { DerivedKeys } from "./crypto.ts";
 import { Freshness } from "./freshness.ts";
 import { GrantStore } from "./grants.ts";
 import { PendingStore } from "./pending.ts";
+import { forgetOnRevoke, TokenCache } from "./token_cache.ts";
 import { TokenStore } from "./tokens.ts";
 import { WebSessions } from "./web_sessions.ts";
 import { Upstream } from "./workos.ts";
@@ -23,6 +24,8 @@ export interface AuthServices {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
   readonly tokens: TokenStore;
+  /** Verified tokens remembered for the bearer checks (one per app, see `token_cache.ts`). */
+  readonly tokenCache: TokenCache;
   readonly codes: CodeStore;
   readonly pending: PendingStore;
   readonly consent: Consent;
@@ -47,12 +50,15 @@ export function createAuthServices(
   const now = deps.now ?? Date.now;
   const grants = new GrantStore(deps.kv, deps.keys.encryptionKey, now);
   const tokens = new TokenStore(deps.kv, grants, now);
+  const tokenCache = new TokenCache(tokens, { now });
+  forgetOnRevoke(tokenCache, grants, tokens);
   const upstream = new Upstream(deps.workos, deps.config);
   return {
     config: deps.config,
     clients: new ClientStore(deps.kv, now),
     grants,
     tokens,
+    tokenCache,
     codes: new CodeStore(deps.kv, grants, tokens, now),
     pending: new PendingStore(deps.kv, now),
     consent: new Consent(deps.kv, deps.keys.cookieSecret, now),

@@ -59,6 +59,7 @@ export function mcpRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
       resources: [resources(auth.config).mcp],
       resourceMetadataUrl: protectedResourceMetadataUrl(auth.config, "mcp"),
       freshness: auth.freshness,
+      cache: auth.tokenCache,
     }),
   );
 

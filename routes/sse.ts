@@ -42,6 +42,7 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime): Hono<Env> {
     resources: [resources(auth.config).sse],
     resourceMetadataUrl: protectedResourceMetadataUrl(auth.config, "sse"),
     freshness: auth.freshness,
+    cache: auth.tokenCache,
   });
   app.onError(mcpErrorHandler);
   app.use("/sse", origin, bearer);

@@ -22,17 +22,22 @@ export interface Twins extends AsyncDisposable {
   fetchB(request: Request): Promise<Response>;
 }
 
-/** Starts the pair; `envA` and `envB` are added to each instance's environment. */
+/** Starts the pair; `envA` and `envB` are added to each instance's environment; `nowB` is b's clock. */
 export async function startTwins(
   envA: Record<string, string> = {},
   envB: Record<string, string> = {},
+  options: { nowB?: () => number } = {},
 ): Promise<Twins> {
   const kv = await sharedKv();
   const key = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16))
     .join("").padEnd(64, "0");
   const base = { PORT: "0", HOSTNAME: "127.0.0.1", COOKIE_ENCRYPTION_KEY: key };
   const a = await startServer({ env: { ...base, ...envA }, kv: kv.a });
-  const b = await startServer({ env: { ...base, PUBLIC_URL: a.url, ...envB }, kv: kv.b });
+  const b = await startServer({
+    env: { ...base, PUBLIC_URL: a.url, ...envB },
+    kv: kv.b,
+    ...(options.nowB ? { now: options.nowB } : {}),
+  });
   return {
     a,
     b,
