@@ -7,14 +7,14 @@
 import type { WorkOS } from "@workos-inc/node";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { DerivedKeys } from "../auth/crypto.ts";
+import { type DerivedKeys, deriveLogKeyBytes } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
 import { imageGeneratorFromConfig } from "../mcp/image/from_env.ts";
 import { createMcpRuntime, type McpRuntime } from "../mcp/runtime.ts";
 import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
 import { OAuthError, PageError } from "../lib/errors.ts";
-import { errorFields, log } from "../lib/log.ts";
+import { errorFields, flushLogs, log } from "../lib/log.ts";
 import { requestLog } from "../lib/request_log.ts";
 import { withTimeout } from "../lib/timeout.ts";
 import { AuditLog } from "../audit/store.ts";
@@ -86,7 +86,10 @@ export function createApp(deps: AppDeps): Service {
     ...(deps.now ? { now: deps.now } : {}),
   });
   const app = new Hono();
-  app.use(requestLog({ key: deps.keys.logKey, instance: mcp.instanceId }));
+  app.use(requestLog({
+    key: deriveLogKeyBytes(deps.config.cookieEncryptionKey),
+    instance: mcp.instanceId,
+  }));
 
   app.onError((err, c) => {
     if (err instanceof OAuthError) return err.toResponse();
@@ -142,6 +145,7 @@ export function createApp(deps: AppDeps): Service {
       await mcp.close();
       await withTimeout(audit.flush(), 2000).catch(() => {});
       audit.close();
+      flushLogs();
     },
   };
 }
