@@ -15,6 +15,7 @@
  * deno run -A bench/load.ts                     # wrk if present, c=10, 5 s per path
  * deno run -A bench/load.ts --connections=10 --seconds=5 --runs=3
  * deno run -A bench/load.ts --client=deno --count=20000
+ * deno run -A bench/load.ts --fast-path=off    # every MCP request through the SDK
  * ```
  *
  * @module
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "1" },
     client: { type: "string" },
     only: { type: "string" },
+    "fast-path": { type: "string", default: "on" },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -118,6 +120,7 @@ async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<voi
     HOSTNAME: "127.0.0.1",
     PUBLIC_URL: base,
     KV_PATH: `${dir}/kv.sqlite3`,
+    MCP_FAST_PATH: String(args["fast-path"]),
   });
   await waitFor(`http://127.0.0.1:${ceilingPort}/`);
   await waitFor(`${base}/health`);
