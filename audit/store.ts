@@ -68,8 +68,11 @@ function withoutExpiry(stored: StoredAuditEvent): AuditEvent {
 
 /** Events are written at most this long after they were recorded (one KV commit per batch). */
 export const BATCH_MS = 50;
-/** Events per KV commit (each is one or two mutations; Deno KV allows 1000 per commit). */
-export const BATCH_SIZE = 100;
+/**
+ * Most events per KV commit: each is one or two mutations (Deno KV allows 1000 per commit) and about
+ * 200 bytes of keys (it allows 80 KiB of keys per commit).
+ */
+export const BATCH_SIZE = 200;
 /** Events held in memory at most while KV is slow; beyond that new ones are dropped and logged. */
 export const MAX_QUEUED = 10_000;
 
@@ -81,8 +84,9 @@ interface Queued {
 /**
  * The audit trail: records events in KV (and to sinks) and lists them for their user.
  *
- * Events are written off the response path: `record()` queues the event and one KV commit per
- * {@linkcode BATCH_MS} writes what was queued (in commits of {@linkcode BATCH_SIZE}). `flush()` writes
+ * Events are written off the response path: `record()` queues the event; {@linkcode BATCH_MS} later
+ * one KV commit writes what was queued (up to {@linkcode BATCH_SIZE} events per commit; what arrives
+ * while a commit runs goes into the next). `flush()` writes
  * what is queued now; the service calls it on shutdown, so a clean stop loses nothing. A crash loses
  * what was queued and not yet committed: the events of the last {@linkcode BATCH_MS} ms (plus any
  * still waiting behind a slow KV; at most {@linkcode MAX_QUEUED} are held, further ones are dropped
@@ -96,6 +100,7 @@ export class AuditLog {
   #queue: Queued[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #busy = false;
   /** Events recorded and not yet written (queued, or in a batch being written). */
   #held = 0;
   #dropped = 0;
@@ -130,24 +135,29 @@ export class AuditLog {
     this.#held++;
     return new Promise((resolve) => {
       this.#queue.push({ event, done: () => resolve(event) });
-      if (this.#queue.length >= BATCH_SIZE) this.#drain();
-      else if (this.#timer === undefined) {
+      if (this.#timer === undefined && !this.#busy) {
         this.#timer = setTimeout(() => this.#drain(), BATCH_MS);
       }
     });
   }
 
-  /** Starts writing everything queued (after the write in progress, so order is kept). */
+  /**
+   * Writes what is queued, one commit of up to {@linkcode BATCH_SIZE} events after another, until the
+   * queue is empty; events recorded while a commit runs go into the next one (group commit), so the
+   * batch grows with KV's latency instead of commits piling up. Resolves when the queue is empty.
+   */
   #drain(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const batch = this.#queue.splice(0);
-    if (batch.length === 0) return this.#writing;
-    this.#writing = this.#writing.then(async () => {
-      for (let i = 0; i < batch.length; i += BATCH_SIZE) {
-        await this.#commit(batch.slice(i, i + BATCH_SIZE));
+    if (this.#busy) return this.#writing;
+    this.#busy = true;
+    this.#writing = (async () => {
+      try {
+        while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0, BATCH_SIZE));
+      } finally {
+        this.#busy = false;
       }
-    });
+    })();
     return this.#writing;
   }
 
