@@ -16,6 +16,13 @@
  */
 import { errorFields, log } from "../lib/log.ts";
 import { type AuditEvent, type AuditEventInput, type AuditSink, clampDetail } from "./events.ts";
+import {
+  EVENTS_PER_ENTRY,
+  eventsOf,
+  pack,
+  type PackedEntry,
+  type StoredAuditEvent,
+} from "./compact.ts";
 import { auditKeys } from "./keys.ts";
 
 /** Default retention (`AUDIT_RETENTION_DAYS`), in days. */
@@ -26,11 +33,6 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** An event as stored: it carries its own expiry, checked on read (`expireIn` is only for GC). */
-interface StoredAuditEvent extends AuditEvent {
-  expiresAt: number;
-}
 
 /** Options of {@linkcode AuditLog}. */
 export interface AuditLogOptions {
@@ -55,24 +57,18 @@ let sequence = 0;
 /** A time-sortable event id: 15-digit ms, a per-process sequence, and 64 random bits. */
 function eventId(occurredAt: number): string {
   sequence = (sequence + 1) % 1_000_000;
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(8)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const random = crypto.getRandomValues(new Uint8Array(8)).toHex();
   const ms = String(Math.max(0, Math.trunc(occurredAt))).padStart(15, "0");
   return `aud_${ms}_${String(sequence).padStart(6, "0")}_${random}`;
-}
-
-function withoutExpiry(stored: StoredAuditEvent): AuditEvent {
-  const { expiresAt: _, ...event } = stored;
-  return event;
 }
 
 /** Events are written at most this long after they were recorded (one KV commit per batch). */
 export const BATCH_MS = 50;
 /**
- * Most events per KV commit: each is one or two mutations (Deno KV allows 1000 per commit) and about
- * 200 bytes of keys (it allows 80 KiB of keys per commit).
+ * Most events per KV commit: at worst (every event another user's) two mutations each (Deno KV allows
+ * 1000 per commit) and about 200 bytes of keys (it allows 80 KiB of keys per commit).
  */
-export const BATCH_SIZE = 200;
+export const BATCH_SIZE = 300;
 /** Events held in memory at most while KV is slow; beyond that new ones are dropped and logged. */
 export const MAX_QUEUED = 10_000;
 
@@ -165,21 +161,31 @@ export class AuditLog {
     try {
       const now = this.#now();
       const op = this.#kv.atomic();
+      const byUser = new Map<string, AuditEvent[]>();
       for (const { event } of batch) {
         const expiresAt = event.occurredAt + this.#retentionMs;
         if (expiresAt <= now) continue;
-        const stored: StoredAuditEvent = { ...event, expiresAt };
-        const options = { expireIn: expiresAt - now };
-        op.set(
-          event.userId === null
-            ? auditKeys.anonEvent(event.id)
-            : auditKeys.userEvent(event.userId, event.id),
-          stored,
-          options,
-        );
-        if (event.grantId !== null && event.userId !== null) {
-          // An index entry only: the event itself is stored once, under its user.
-          op.set(auditKeys.grantEvent(event.grantId, event.id), event.userId, options);
+        if (event.userId === null) {
+          const stored: StoredAuditEvent = { ...event, expiresAt };
+          op.set(auditKeys.anonEvent(event.id), stored, { expireIn: expiresAt - now });
+          continue;
+        }
+        const list = byUser.get(event.userId);
+        if (list) list.push(event);
+        else byUser.set(event.userId, [event]);
+      }
+      for (const [userId, events] of byUser) {
+        for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY) {
+          const chunk = events.slice(i, i + EVENTS_PER_ENTRY);
+          const entryId = chunk[0]!.id;
+          const expiresAt = Math.max(...chunk.map((e) => e.occurredAt)) + this.#retentionMs;
+          const options = { expireIn: expiresAt - now };
+          const entry: PackedEntry = { v: 2, expiresAt, events: chunk.map(pack) };
+          op.set(auditKeys.userEvent(userId, entryId), entry, options);
+          const grants = new Set(chunk.map((e) => e.grantId).filter((g) => g !== null));
+          for (const grantId of grants) {
+            op.set(auditKeys.grantEvent(grantId, entryId), userId, options);
+          }
         }
       }
       const res = await op.commit();
@@ -264,46 +270,55 @@ export class AuditLog {
     return lists.flat().sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
   }
 
-  /** Up to `limit` unexpired events of `userId` in grant `grantId`'s index, newest first. */
+  /** Up to `limit` unexpired events of `userId` in grant `grantId`, newest first. */
   async #collectGrant(grantId: string, userId: string, limit: number): Promise<AuditEvent[]> {
-    const ids: string[] = [];
-    const iter = this.#kv.list<string>({ prefix: auditKeys.grantEvents(grantId) }, {
-      reverse: true,
-      batchSize: Math.min(limit + 10, MAX_LIST_LIMIT),
-    });
-    for await (const entry of iter) {
-      if (entry.value !== userId) continue;
-      ids.push(String(entry.key.at(-1)));
-      if (ids.length >= limit) break;
-    }
     const now = this.#now();
+    const entryIds: string[] = [];
     const events: AuditEvent[] = [];
-    for (let i = 0; i < ids.length; i += 10) { // getMany reads at most 10 keys
-      const entries = await this.#kv.getMany<StoredAuditEvent[]>(
-        ids.slice(i, i + 10).map((id) => auditKeys.userEvent(userId, id)),
+    const iter = this.#kv.list<string | StoredAuditEvent>(
+      { prefix: auditKeys.grantEvents(grantId) },
+      { reverse: true, batchSize: Math.min(limit + 10, MAX_LIST_LIMIT) },
+    );
+    for await (const { key, value } of iter) {
+      if (typeof value === "string") {
+        if (value === userId) entryIds.push(String(key.at(-1)));
+      } else if (value.userId === userId && value.expiresAt > now) {
+        // The form before compact entries kept a copy of the event under its grant.
+        const { expiresAt: _, ...event } = value;
+        events.push(event);
+      }
+      // Each entry holds at least one of the grant's events.
+      if (entryIds.length + events.length >= limit) break;
+    }
+    for (let i = 0; i < entryIds.length; i += 10) { // getMany reads at most 10 keys
+      const entries = await this.#kv.getMany<(PackedEntry | StoredAuditEvent)[]>(
+        entryIds.slice(i, i + 10).map((id) => auditKeys.userEvent(userId, id)),
       );
       for (const { value } of entries) {
-        if (value && value.expiresAt > now) events.push(withoutExpiry(value));
+        if (!value) continue;
+        for (const { event, expiresAt } of eventsOf(value, userId, this.#retentionMs)) {
+          if (expiresAt > now && event.grantId === grantId) events.push(event);
+        }
       }
     }
-    return events;
+    return newestFirst(events).slice(0, limit);
   }
 
   /** Up to `limit` unexpired events of `userId` under `prefix`, newest first. */
   async #collect(prefix: Deno.KvKey, userId: string, limit: number): Promise<AuditEvent[]> {
     const now = this.#now();
     const events: AuditEvent[] = [];
-    const iter = this.#kv.list<StoredAuditEvent>({ prefix }, {
+    const iter = this.#kv.list<PackedEntry | StoredAuditEvent>({ prefix }, {
       reverse: true,
       batchSize: Math.min(limit + 10, MAX_LIST_LIMIT),
     });
     for await (const entry of iter) {
-      const stored = entry.value;
-      if (stored.expiresAt <= now || stored.userId !== userId) continue;
-      events.push(withoutExpiry(stored));
+      for (const { event, expiresAt } of eventsOf(entry.value, userId, this.#retentionMs)) {
+        if (expiresAt > now) events.push(event);
+      }
       if (events.length >= limit) break;
     }
-    return events;
+    return newestFirst(events).slice(0, limit);
   }
 
   /** Writes every queued event now; resolves when they are written and every sink has flushed. */
@@ -322,4 +337,9 @@ export class AuditLog {
       }
     }
   }
+}
+
+/** `events` sorted by id, newest first (ids sort by time, then by recording order). */
+function newestFirst(events: AuditEvent[]): AuditEvent[] {
+  return events.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }

@@ -6,6 +6,7 @@
  */
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import type { AuditEvent, AuditEventInput, AuditSink } from "../../audit/events.ts";
+import { EVENTS_PER_ENTRY, pack, type PackedEntry, unpack } from "../../audit/compact.ts";
 import { auditKeys } from "../../audit/keys.ts";
 import { AuditLog, MAX_QUEUED } from "../../audit/store.ts";
 import { setQuiet } from "../../lib/log.ts";
@@ -66,9 +67,10 @@ Deno.test("AuditLog.record() stores the event once under its user, indexed under
     detail: "ok",
     ip: "203.0.113.7",
   });
-  const byUser = await kv.get(auditKeys.userEvent("user_1", event.id));
+  const byUser = await kv.get<PackedEntry>(auditKeys.userEvent("user_1", event.id));
   const byGrant = await kv.get(auditKeys.grantEvent("grant_1", event.id));
-  assertEquals(byUser.value, { ...event, expiresAt: T0 + 30 * DAY });
+  assertEquals(byUser.value, { v: 2, expiresAt: T0 + 30 * DAY, events: [pack(event)] });
+  assertEquals(unpack(byUser.value!.events[0]!, "user_1"), event);
   assertEquals(byGrant.value, "user_1", "the grant index names the user, not a second copy");
 });
 
@@ -278,10 +280,13 @@ Deno.test("AuditLog.record() writes a burst in batches, not one commit per event
   using kv = await Deno.openKv(":memory:");
   const counted = countingKv(kv);
   const audit = new AuditLog(counted.kv, { now: clock().now });
-  for (let i = 0; i < 250; i++) void audit.record(input());
+  for (let i = 0; i < 700; i++) void audit.record(input());
   await audit.flush();
-  assertEquals(counted.commits(), 2, "200 + 50 events");
-  assertEquals((await audit.listForUser("user_1", { limit: 500 })).length, 250);
+  assertEquals(counted.commits(), 3, "300 + 300 + 100 events");
+  assertEquals((await audit.listForUser("user_1", { limit: 500 })).length, 500);
+  let entries = 0;
+  for await (const _ of kv.list({ prefix: auditKeys.userEvents("user_1") })) entries++;
+  assertEquals(entries, 700 / EVENTS_PER_ENTRY, "one user's events share entries");
 });
 
 Deno.test("AuditLog holds at most MAX_QUEUED events while KV is stuck, and says it dropped some", async () => {
@@ -295,6 +300,30 @@ Deno.test("AuditLog holds at most MAX_QUEUED events while KV is stuck, and says 
   await audit.flush();
   assertEquals((await audit.listForUser("user_1", { limit: 500 })).length, 500);
   let stored = 0;
-  for await (const _ of kv.list({ prefix: auditKeys.userEvents("user_1") })) stored++;
+  for await (const { value } of kv.list<PackedEntry>({ prefix: auditKeys.userEvents("user_1") })) {
+    stored += value.events.length;
+  }
   assertEquals(stored, MAX_QUEUED);
+});
+
+Deno.test("AuditLog.listForUser() still reads events stored one per entry, with grant copies", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const c = clock();
+  const audit = new AuditLog(kv, { now: c.now });
+  const old = {
+    ...input({ detail: "old form" }),
+    id: "aud_001759999999999_000001_00",
+    occurredAt: T0 - 1,
+  };
+  const stored = { ...old, expiresAt: T0 + DAY };
+  await kv.set(auditKeys.userEvent("user_1", old.id), stored);
+  await kv.set(auditKeys.grantEvent("grant_1", old.id), stored);
+  const fresh = await audit.record(input());
+  assertEquals((await audit.listForUser("user_1")).map((e) => e.id), [fresh.id, old.id]);
+  assertEquals(
+    (await audit.listForUser("user_1", { grantIds: ["grant_1"] })).map((e) => e.id),
+    [fresh.id, old.id],
+  );
+  c.advance(DAY);
+  assertEquals((await audit.listForUser("user_1")).map((e) => e.id), [fresh.id], "own expiry kept");
 });
