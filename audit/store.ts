@@ -82,7 +82,7 @@ interface Queued {
  *
  * Events are written off the response path: `record()` queues the event; {@linkcode BATCH_MS} later
  * one KV commit writes what was queued (up to {@linkcode BATCH_SIZE} events per commit; what arrives
- * while a commit runs goes into the next). `flush()` writes
+ * meanwhile goes into the next, about one commit per {@linkcode BATCH_MS} under load). `flush()` writes
  * what is queued now; the service calls it on shutdown, so a clean stop loses nothing. A crash loses
  * what was queued and not yet committed: the events of the last {@linkcode BATCH_MS} ms (plus any
  * still waiting behind a slow KV; at most {@linkcode MAX_QUEUED} are held, further ones are dropped
@@ -97,6 +97,9 @@ export class AuditLog {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
   #busy = false;
+  /** Set by `flush()`: write without waiting for batches to fill. */
+  #urgent = false;
+  #wake: (() => void) | undefined;
   /** Events recorded and not yet written (queued, or in a batch being written). */
   #held = 0;
   #dropped = 0;
@@ -139,19 +142,37 @@ export class AuditLog {
 
   /**
    * Writes what is queued, one commit of up to {@linkcode BATCH_SIZE} events after another, until the
-   * queue is empty; events recorded while a commit runs go into the next one (group commit), so the
-   * batch grows with KV's latency instead of commits piling up. Resolves when the queue is empty.
+   * queue is empty. Less than a full batch waiting is given {@linkcode BATCH_MS} to gather first, so a
+   * busy instance makes about one commit per {@linkcode BATCH_MS}, not one after another (each costs
+   * KV time on a shared machine). `urgent` (flush) writes everything without waiting.
    */
-  #drain(): Promise<void> {
+  #drain(urgent = false): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (urgent) {
+      this.#urgent = true;
+      this.#wake?.();
+    }
     if (this.#busy) return this.#writing;
     this.#busy = true;
     this.#writing = (async () => {
       try {
-        while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0, BATCH_SIZE));
+        while (this.#queue.length > 0) {
+          await this.#commit(this.#queue.splice(0, BATCH_SIZE));
+          if (!this.#urgent && this.#queue.length > 0 && this.#queue.length < BATCH_SIZE) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, BATCH_MS);
+              this.#wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            this.#wake = undefined;
+          }
+        }
       } finally {
         this.#busy = false;
+        this.#urgent = false;
       }
     })();
     return this.#writing;
@@ -323,7 +344,7 @@ export class AuditLog {
 
   /** Writes every queued event now; resolves when they are written and every sink has flushed. */
   async flush(): Promise<void> {
-    await this.#drain();
+    await this.#drain(true);
     await Promise.allSettled(this.#sinks.map((sink) => sink.flush()));
   }
 
