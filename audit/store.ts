@@ -273,6 +273,7 @@ export class AuditLog {
 
   /**
    * The user's unexpired events, newest first; with `grantIds`, only those of the listed grants.
+   * Events this instance still holds are written first, so they are listed too.
    * @throws {RangeError} when `limit` is not an integer from 1 to {@linkcode MAX_LIST_LIMIT}
    */
   async listForUser(userId: string, options: ListOptions = {}): Promise<AuditEvent[]> {
@@ -282,6 +283,8 @@ export class AuditLog {
         `"limit" option must be an integer from 1 to ${MAX_LIST_LIMIT}: received ${limit}`,
       );
     }
+    // Read your writes: what this instance recorded is written before it is listed.
+    if (this.#queue.length > 0 || this.#busy) await this.#drain(true);
     if (options.grantIds === undefined) {
       return await this.#collect(auditKeys.userEvents(userId), userId, limit);
     }

@@ -327,3 +327,10 @@ Deno.test("AuditLog.listForUser() still reads events stored one per entry, with 
   c.advance(DAY);
   assertEquals((await audit.listForUser("user_1")).map((e) => e.id), [fresh.id], "own expiry kept");
 });
+
+Deno.test("AuditLog.listForUser() lists what this instance recorded a moment ago", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const audit = new AuditLog(kv, { now: clock().now });
+  void audit.record(input({ detail: "just now" }));
+  assertEquals((await audit.listForUser("user_1")).map((e) => e.detail), ["just now"]);
+});
