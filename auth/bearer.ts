@@ -94,6 +94,7 @@ export function requireBearer(
     if (options.freshness) {
       try {
         grant = await options.freshness.ensureFresh(grant);
+        if (grant !== found!.grant) options.cache?.remember(presented, { token, grant });
       } catch (err) {
         if (err instanceof GrantRevokedError) {
           options.cache?.forgetGrant(grant.id);

@@ -50,7 +50,7 @@ export function createAuthServices(
   const now = deps.now ?? Date.now;
   const grants = new GrantStore(deps.kv, deps.keys.encryptionKey, now);
   const tokens = new TokenStore(deps.kv, grants, now);
-  const tokenCache = new TokenCache(tokens, grants, { now });
+  const tokenCache = new TokenCache(tokens, { now });
   forgetOnRevoke(tokenCache, grants, tokens);
   const upstream = new Upstream(deps.workos, deps.config);
   return {

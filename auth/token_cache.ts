@@ -1,24 +1,20 @@
 /**
  * Verified access tokens, remembered in memory for a short, stated bound ({@linkcode TOKEN_CACHE_MS},
- * 2 s), so the bearer check of a client's next requests costs no hash and no token-record read. What
- * is remembered is the token record only: the grant (permissions, revocation) is read on every request,
- * as before, so a revoked or changed grant shows at once on every instance.
- *
- * The bound applies to the one thing the cache can hide: a single access token revoked with RFC 7009
- * `/revoke` (its grant lives on) keeps working on another instance for at most
- * {@linkcode TOKEN_CACHE_MS}; on the instance that revoked it, it stops at once
- * ({@linkcode forgetOnRevoke}). Every grant revocation (`/account`, a refresh token revoked, refresh
- * reuse, code replay, a WorkOS refusal) deletes the grant and takes effect everywhere at once.
+ * 2 s), so the bearer check of a client's next requests costs no hash and no KV read. A revocation
+ * (RFC 7009 `/revoke`, `/account`, refresh-token reuse, a WorkOS refusal) deletes records in KV; every
+ * instance reads KV again once its entry is {@linkcode TOKEN_CACHE_MS} old, so a revoked token stops
+ * working everywhere within that bound. On the instance that revoked it ends at once:
+ * {@linkcode forgetOnRevoke} has the stores tell the cache.
  *
  * Only successful lookups are remembered: an unknown token is looked up every time. An entry never
- * outlives its token.
+ * outlives its token or its grant.
  *
  * @module
  */
 import type { Grant, GrantStore } from "./grants.ts";
 import type { AccessTokenRecord, TokenStore } from "./tokens.ts";
 
-/** How long a verified token record is trusted without reading it again: the revocation bound. */
+/** How long a verified token is trusted without reading KV again: the revocation bound. */
 export const TOKEN_CACHE_MS = 2000;
 /** Most tokens remembered; the oldest is forgotten first. */
 export const TOKEN_CACHE_MAX = 10_000;
@@ -27,27 +23,24 @@ export const TOKEN_CACHE_MAX = 10_000;
 export type VerifiedToken = { token: AccessTokenRecord; grant: Grant };
 
 interface Entry {
-  record: AccessTokenRecord;
+  verified: VerifiedToken;
   until: number;
 }
 
-/** A bounded, time-limited memory of verified token records in front of {@linkcode TokenStore}. */
+/** A bounded, time-limited memory of verified tokens in front of {@linkcode TokenStore}. */
 export class TokenCache {
   #tokens: Pick<TokenStore, "verifyAccessToken">;
-  #grants: Pick<GrantStore, "get">;
   #now: () => number;
   #ttlMs: number;
   #entries = new Map<string, Entry>();
 
   /**
-   * @param tokens the store that verifies a token against KV (hash, token record and grant)
-   * @param grants the store the grant is read from on every request
+   * @param tokens the store that verifies a token against KV
    * @param options `ttlMs` (default {@linkcode TOKEN_CACHE_MS}; 0 turns the cache off) and a clock
    * @throws {RangeError} when `ttlMs` is negative or not finite
    */
   constructor(
     tokens: Pick<TokenStore, "verifyAccessToken">,
-    grants: Pick<GrantStore, "get">,
     options: { ttlMs?: number; now?: () => number } = {},
   ) {
     const ttlMs = options.ttlMs ?? TOKEN_CACHE_MS;
@@ -55,7 +48,6 @@ export class TokenCache {
       throw new RangeError(`"ttlMs" option must be a non-negative number: received ${ttlMs}`);
     }
     this.#tokens = tokens;
-    this.#grants = grants;
     this.#now = options.now ?? Date.now;
     this.#ttlMs = ttlMs;
   }
@@ -65,36 +57,30 @@ export class TokenCache {
     return this.#entries.size;
   }
 
-  /**
-   * Verifies `token` as {@linkcode TokenStore.verifyAccessToken} does: a recent token record from
-   * memory, its grant from KV.
-   */
+  /** Verifies `token` as {@linkcode TokenStore.verifyAccessToken} does, from memory when recent. */
   async verify(token: string): Promise<VerifiedToken | null> {
     const now = this.#now();
     const entry = this.#entries.get(token);
     if (entry) {
-      const { record } = entry;
-      if (now < entry.until && now < record.expiresAt) {
-        const grant = await this.#grants.get(record.grantId);
-        if (grant && grant.id === record.grantId) return { token: record, grant };
-        this.forgetGrant(record.grantId);
-        return null;
+      const { verified } = entry;
+      if (now < entry.until && now < verified.token.expiresAt && now < verified.grant.expiresAt) {
+        return verified;
       }
       this.#entries.delete(token);
     }
     const verified = await this.#tokens.verifyAccessToken(token);
-    if (verified && this.#ttlMs > 0) this.remember(token, verified.token);
+    if (verified && this.#ttlMs > 0) this.remember(token, verified);
     return verified;
   }
 
-  /** Remembers the verified record of `token`. */
-  remember(token: string, record: AccessTokenRecord): void {
+  /** Replaces what is remembered for `token` (e.g. its grant after a permissions refresh). */
+  remember(token: string, verified: VerifiedToken): void {
     this.#entries.delete(token);
     if (this.#entries.size >= TOKEN_CACHE_MAX) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(token, { record, until: this.#now() + this.#ttlMs });
+    this.#entries.set(token, { verified, until: this.#now() + this.#ttlMs });
   }
 
   /** Forgets `token`. */
@@ -105,7 +91,7 @@ export class TokenCache {
   /** Forgets every token of grant `grantId` (this instance revoked it, or saw it revoked). */
   forgetGrant(grantId: string): void {
     for (const [token, entry] of this.#entries) {
-      if (entry.record.grantId === grantId) this.#entries.delete(token);
+      if (entry.verified.grant.id === grantId) this.#entries.delete(token);
     }
   }
 }
