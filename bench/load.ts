@@ -16,6 +16,7 @@
  * deno run -A bench/load.ts --connections=10 --seconds=5 --runs=3
  * deno run -A bench/load.ts --client=deno --count=20000
  * deno run -A bench/load.ts --fast-path=off    # every MCP request through the SDK
+ * deno run -A bench/load.ts --only="2025 session tools" --v8-flags=--prof  # profile the app
  * ```
  *
  * @module
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     client: { type: "string" },
     only: { type: "string" },
     "fast-path": { type: "string", default: "on" },
+    "v8-flags": { type: "string" },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -115,7 +117,8 @@ async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<voi
   const ceiling = spawn(["run", "--allow-net", ceilingFile, String(ceilingPort)]);
   const appPort = freePort();
   const base = `http://127.0.0.1:${appPort}`;
-  const app = spawn(["run", "-A", MAIN], {
+  const v8 = args["v8-flags"] ? [`--v8-flags=${args["v8-flags"]}`] : [];
+  const app = spawn(["run", "-A", ...v8, MAIN], {
     PORT: String(appPort),
     HOSTNAME: "127.0.0.1",
     PUBLIC_URL: base,
