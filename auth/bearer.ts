@@ -61,7 +61,8 @@ export function requireBearer(
   };
 
   return async function bearerAuth(c, next) {
-    if (new URL(c.req.url).searchParams.has("access_token")) {
+    const url = c.req.url;
+    if (url.includes("access_token") && new URL(url).searchParams.has("access_token")) {
       refuse(400, {
         code: "invalid_request",
         description: "Send the token in the Authorization header",
@@ -74,9 +75,11 @@ export function requireBearer(
       refuse(401, { code: "invalid_token", description: "Malformed Authorization header" });
     }
     const presented = match![1]!;
-    const found = options.cache
-      ? await options.cache.verify(presented)
-      : await options.tokens.verifyAccessToken(presented);
+    // A remembered token is taken synchronously (no await: one microtask hop less per request).
+    const found = options.cache?.peek(presented) ??
+      (options.cache
+        ? await options.cache.verify(presented)
+        : await options.tokens.verifyAccessToken(presented));
     if (!found) {
       refuse(401, {
         code: "invalid_token",

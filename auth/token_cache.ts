@@ -57,17 +57,23 @@ export class TokenCache {
     return this.#entries.size;
   }
 
+  /** What is remembered for `token` and still within its bounds, or undefined (synchronous). */
+  peek(token: string): VerifiedToken | undefined {
+    const entry = this.#entries.get(token);
+    if (!entry) return undefined;
+    const now = this.#now();
+    const { verified } = entry;
+    if (now < entry.until && now < verified.token.expiresAt && now < verified.grant.expiresAt) {
+      return verified;
+    }
+    this.#entries.delete(token);
+    return undefined;
+  }
+
   /** Verifies `token` as {@linkcode TokenStore.verifyAccessToken} does, from memory when recent. */
   async verify(token: string): Promise<VerifiedToken | null> {
-    const now = this.#now();
-    const entry = this.#entries.get(token);
-    if (entry) {
-      const { verified } = entry;
-      if (now < entry.until && now < verified.token.expiresAt && now < verified.grant.expiresAt) {
-        return verified;
-      }
-      this.#entries.delete(token);
-    }
+    const remembered = this.peek(token);
+    if (remembered) return remembered;
     const verified = await this.#tokens.verifyAccessToken(token);
     if (verified && this.#ttlMs > 0) this.remember(token, verified);
     return verified;

@@ -159,3 +159,16 @@ Deno.test("a token revoked on one instance stops working on another within TOKEN
   offset = TOKEN_CACHE_MS;
   assertEquals(await status(twins.fetchB(list())), 401, "b refuses once the bound has passed");
 });
+
+Deno.test("TokenCache.peek() answers from memory only, within the same bounds", async () => {
+  let now = T0;
+  const tokens = store({ good: verified() });
+  const cache = new TokenCache(tokens, { now: () => now });
+  assertEquals(cache.peek("good"), undefined);
+  await cache.verify("good");
+  assertEquals(cache.peek("good"), verified());
+  now += TOKEN_CACHE_MS;
+  assertEquals(cache.peek("good"), undefined);
+  assertEquals(cache.size, 0);
+  assertEquals(tokens.calls, ["good"]);
+});
