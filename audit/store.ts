@@ -16,6 +16,13 @@
  */
 import { errorFields, log } from "../lib/log.ts";
 import { type AuditEvent, type AuditEventInput, type AuditSink, clampDetail } from "./events.ts";
+import {
+  EVENTS_PER_ENTRY,
+  eventsOf,
+  pack,
+  type PackedEntry,
+  type StoredAuditEvent,
+} from "./compact.ts";
 import { auditKeys } from "./keys.ts";
 
 /** Default retention (`AUDIT_RETENTION_DAYS`), in days. */
@@ -26,11 +33,6 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** An event as stored: it carries its own expiry, checked on read (`expireIn` is only for GC). */
-interface StoredAuditEvent extends AuditEvent {
-  expiresAt: number;
-}
 
 /** Options of {@linkcode AuditLog}. */
 export interface AuditLogOptions {
@@ -55,24 +57,52 @@ let sequence = 0;
 /** A time-sortable event id: 15-digit ms, a per-process sequence, and 64 random bits. */
 function eventId(occurredAt: number): string {
   sequence = (sequence + 1) % 1_000_000;
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(8)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const random = crypto.getRandomValues(new Uint8Array(8)).toHex();
   const ms = String(Math.max(0, Math.trunc(occurredAt))).padStart(15, "0");
   return `aud_${ms}_${String(sequence).padStart(6, "0")}_${random}`;
 }
 
-function withoutExpiry(stored: StoredAuditEvent): AuditEvent {
-  const { expiresAt: _, ...event } = stored;
-  return event;
+/** Events are written at most this long after they were recorded (one KV commit per batch). */
+export const BATCH_MS = 50;
+/**
+ * Most events per KV commit: at worst (every event another user's) two mutations each (Deno KV allows
+ * 1000 per commit) and about 200 bytes of keys (it allows 80 KiB of keys per commit).
+ */
+export const BATCH_SIZE = 300;
+/** Events held in memory at most while KV is slow; beyond that new ones are dropped and logged. */
+export const MAX_QUEUED = 10_000;
+
+interface Queued {
+  event: AuditEvent;
+  done: () => void;
 }
 
-/** The audit trail: records events in KV (and to sinks) and lists them for their user. */
+/**
+ * The audit trail: records events in KV (and to sinks) and lists them for their user.
+ *
+ * Events are written off the response path: `record()` queues the event; {@linkcode BATCH_MS} later
+ * one KV commit writes what was queued (up to {@linkcode BATCH_SIZE} events per commit; what arrives
+ * meanwhile goes into the next, about one commit per {@linkcode BATCH_MS} under load). `flush()` writes
+ * what is queued now; the service calls it on shutdown, so a clean stop loses nothing. A crash loses
+ * what was queued and not yet committed: the events of the last {@linkcode BATCH_MS} ms (plus any
+ * still waiting behind a slow KV; at most {@linkcode MAX_QUEUED} are held, further ones are dropped
+ * and logged).
+ */
 export class AuditLog {
   #kv: Deno.Kv;
   #retentionMs: number;
   #now: () => number;
   #sinks: AuditSink[];
-  #pending = new Set<Promise<unknown>>();
+  #queue: Queued[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #busy = false;
+  /** Set by `flush()`: write without waiting for batches to fill. */
+  #urgent = false;
+  #wake: (() => void) | undefined;
+  /** Events recorded and not yet written (queued, or in a batch being written). */
+  #held = 0;
+  #dropped = 0;
 
   /**
    * @param kv the store
@@ -91,44 +121,113 @@ export class AuditLog {
   }
 
   /**
-   * Records an event in KV and hands it to every sink. Never rejects: failures are logged, and the
-   * event (with its assigned id and time) is returned anyway.
+   * Records an event: queues it for the next KV batch, after which it goes to every sink. Never
+   * rejects: failures are logged. Resolves with the event (its assigned id and time) once its batch
+   * was written (or failed); callers on a response path do not wait for it.
    */
   record(input: AuditEventInput): Promise<AuditEvent> {
-    const promise = this.#record(input);
-    this.#pending.add(promise);
-    return promise.finally(() => this.#pending.delete(promise));
+    const event = this.#build(input);
+    if (this.#held >= MAX_QUEUED) {
+      this.#drop(event);
+      return Promise.resolve(event);
+    }
+    this.#held++;
+    return new Promise((resolve) => {
+      this.#queue.push({ event, done: () => resolve(event) });
+      if (this.#timer === undefined && !this.#busy) {
+        this.#timer = setTimeout(() => this.#drain(), BATCH_MS);
+      }
+    });
   }
 
-  async #record(input: AuditEventInput): Promise<AuditEvent> {
-    const event = this.#build(input);
+  /**
+   * Writes what is queued, one commit of up to {@linkcode BATCH_SIZE} events after another, until the
+   * queue is empty. Less than a full batch waiting is given {@linkcode BATCH_MS} to gather first, so a
+   * busy instance makes about one commit per {@linkcode BATCH_MS}, not one after another (each costs
+   * KV time on a shared machine). `urgent` (flush) writes everything without waiting.
+   */
+  #drain(urgent = false): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (urgent) {
+      this.#urgent = true;
+      this.#wake?.();
+    }
+    if (this.#busy) return this.#writing;
+    this.#busy = true;
+    this.#writing = (async () => {
+      try {
+        while (this.#queue.length > 0) {
+          await this.#commit(this.#queue.splice(0, BATCH_SIZE));
+          if (!this.#urgent && this.#queue.length > 0 && this.#queue.length < BATCH_SIZE) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, BATCH_MS);
+              this.#wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            this.#wake = undefined;
+          }
+        }
+      } finally {
+        this.#busy = false;
+        this.#urgent = false;
+      }
+    })();
+    return this.#writing;
+  }
+
+  async #commit(batch: Queued[]): Promise<void> {
     try {
       const now = this.#now();
-      const expiresAt = event.occurredAt + this.#retentionMs;
-      if (expiresAt > now) {
-        const stored: StoredAuditEvent = { ...event, expiresAt };
-        const options = { expireIn: expiresAt - now };
-        const op = this.#kv.atomic();
-        op.set(
-          event.userId === null
-            ? auditKeys.anonEvent(event.id)
-            : auditKeys.userEvent(event.userId, event.id),
-          stored,
-          options,
-        );
-        if (event.grantId !== null) {
-          op.set(auditKeys.grantEvent(event.grantId, event.id), stored, options);
+      const op = this.#kv.atomic();
+      const byUser = new Map<string, AuditEvent[]>();
+      for (const { event } of batch) {
+        const expiresAt = event.occurredAt + this.#retentionMs;
+        if (expiresAt <= now) continue;
+        if (event.userId === null) {
+          const stored: StoredAuditEvent = { ...event, expiresAt };
+          op.set(auditKeys.anonEvent(event.id), stored, { expireIn: expiresAt - now });
+          continue;
         }
-        const res = await op.commit();
-        if (!res.ok) throw new Error("Cannot commit audit event: atomic check failed");
+        const list = byUser.get(event.userId);
+        if (list) list.push(event);
+        else byUser.set(event.userId, [event]);
       }
+      for (const [userId, events] of byUser) {
+        for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY) {
+          const chunk = events.slice(i, i + EVENTS_PER_ENTRY);
+          const entryId = chunk[0]!.id;
+          const expiresAt = Math.max(...chunk.map((e) => e.occurredAt)) + this.#retentionMs;
+          const options = { expireIn: expiresAt - now };
+          const entry: PackedEntry = { v: 2, expiresAt, events: chunk.map(pack) };
+          op.set(auditKeys.userEvent(userId, entryId), entry, options);
+          const grants = new Set(chunk.map((e) => e.grantId).filter((g) => g !== null));
+          for (const grantId of grants) {
+            op.set(auditKeys.grantEvent(grantId, entryId), userId, options);
+          }
+        }
+      }
+      const res = await op.commit();
+      if (!res.ok) throw new Error("Cannot commit audit event: atomic check failed");
     } catch (err) {
+      const first = batch[0]!.event;
       log("error", "Cannot record audit event", {
-        eventId: event.id,
-        action: event.action,
+        eventId: first.id,
+        action: first.action,
+        ...(batch.length > 1 ? { events: batch.length } : {}),
         ...errorFields(err),
       });
     }
+    this.#held -= batch.length;
+    for (const { event, done } of batch) {
+      this.#send(event);
+      done();
+    }
+  }
+
+  #send(event: AuditEvent): void {
     for (const sink of this.#sinks) {
       try {
         sink.send(event);
@@ -140,7 +239,17 @@ export class AuditLog {
         });
       }
     }
-    return event;
+  }
+
+  /** Drops `event` because KV cannot keep up; says so on the first drop and every 1000th. */
+  #drop(event: AuditEvent): void {
+    if (this.#dropped++ % 1000 !== 0) return;
+    log("error", "Cannot record audit event: the write queue is full", {
+      eventId: event.id,
+      action: event.action,
+      dropped: this.#dropped,
+      queued: this.#held,
+    });
   }
 
   #build(input: AuditEventInput): AuditEvent {
@@ -164,6 +273,7 @@ export class AuditLog {
 
   /**
    * The user's unexpired events, newest first; with `grantIds`, only those of the listed grants.
+   * Events this instance still holds are written first, so they are listed too.
    * @throws {RangeError} when `limit` is not an integer from 1 to {@linkcode MAX_LIST_LIMIT}
    */
   async listForUser(userId: string, options: ListOptions = {}): Promise<AuditEvent[]> {
@@ -173,37 +283,71 @@ export class AuditLog {
         `"limit" option must be an integer from 1 to ${MAX_LIST_LIMIT}: received ${limit}`,
       );
     }
+    // Read your writes: what this instance recorded is written before it is listed.
+    if (this.#queue.length > 0 || this.#busy) await this.#drain(true);
     if (options.grantIds === undefined) {
       return await this.#collect(auditKeys.userEvents(userId), userId, limit);
     }
     const lists = await Promise.all(
-      [...new Set(options.grantIds)].map((grantId) =>
-        this.#collect(auditKeys.grantEvents(grantId), userId, limit)
-      ),
+      [...new Set(options.grantIds)].map((grantId) => this.#collectGrant(grantId, userId, limit)),
     );
     return lists.flat().sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
+  }
+
+  /** Up to `limit` unexpired events of `userId` in grant `grantId`, newest first. */
+  async #collectGrant(grantId: string, userId: string, limit: number): Promise<AuditEvent[]> {
+    const now = this.#now();
+    const entryIds: string[] = [];
+    const events: AuditEvent[] = [];
+    const iter = this.#kv.list<string | StoredAuditEvent>(
+      { prefix: auditKeys.grantEvents(grantId) },
+      { reverse: true, batchSize: Math.min(limit + 10, MAX_LIST_LIMIT) },
+    );
+    for await (const { key, value } of iter) {
+      if (typeof value === "string") {
+        if (value === userId) entryIds.push(String(key.at(-1)));
+      } else if (value.userId === userId && value.expiresAt > now) {
+        // The form before compact entries kept a copy of the event under its grant.
+        const { expiresAt: _, ...event } = value;
+        events.push(event);
+      }
+      // Each entry holds at least one of the grant's events.
+      if (entryIds.length + events.length >= limit) break;
+    }
+    for (let i = 0; i < entryIds.length; i += 10) { // getMany reads at most 10 keys
+      const entries = await this.#kv.getMany<(PackedEntry | StoredAuditEvent)[]>(
+        entryIds.slice(i, i + 10).map((id) => auditKeys.userEvent(userId, id)),
+      );
+      for (const { value } of entries) {
+        if (!value) continue;
+        for (const { event, expiresAt } of eventsOf(value, userId, this.#retentionMs)) {
+          if (expiresAt > now && event.grantId === grantId) events.push(event);
+        }
+      }
+    }
+    return newestFirst(events).slice(0, limit);
   }
 
   /** Up to `limit` unexpired events of `userId` under `prefix`, newest first. */
   async #collect(prefix: Deno.KvKey, userId: string, limit: number): Promise<AuditEvent[]> {
     const now = this.#now();
     const events: AuditEvent[] = [];
-    const iter = this.#kv.list<StoredAuditEvent>({ prefix }, {
+    const iter = this.#kv.list<PackedEntry | StoredAuditEvent>({ prefix }, {
       reverse: true,
       batchSize: Math.min(limit + 10, MAX_LIST_LIMIT),
     });
     for await (const entry of iter) {
-      const stored = entry.value;
-      if (stored.expiresAt <= now || stored.userId !== userId) continue;
-      events.push(withoutExpiry(stored));
+      for (const { event, expiresAt } of eventsOf(entry.value, userId, this.#retentionMs)) {
+        if (expiresAt > now) events.push(event);
+      }
       if (events.length >= limit) break;
     }
-    return events;
+    return newestFirst(events).slice(0, limit);
   }
 
-  /** Resolves when every `record()` so far has finished and every sink has flushed. */
+  /** Writes every queued event now; resolves when they are written and every sink has flushed. */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.#pending]);
+    await this.#drain(true);
     await Promise.allSettled(this.#sinks.map((sink) => sink.flush()));
   }
 
@@ -217,4 +361,9 @@ export class AuditLog {
       }
     }
   }
+}
+
+/** `events` sorted by id, newest first (ids sort by time, then by recording order). */
+function newestFirst(events: AuditEvent[]): AuditEvent[] {
+  return events.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }

@@ -14,6 +14,7 @@ import type { DerivedKeys } from "./crypto.ts";
 import { Freshness } from "./freshness.ts";
 import { GrantStore } from "./grants.ts";
 import { PendingStore } from "./pending.ts";
+import { forgetOnRevoke, TokenCache } from "./token_cache.ts";
 import { TokenStore } from "./tokens.ts";
 import { WebSessions } from "./web_sessions.ts";
 import { Upstream } from "./workos.ts";
@@ -24,6 +25,8 @@ export interface AuthServices {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
   readonly tokens: TokenStore;
+  /** Verified tokens remembered for the bearer checks (one per app, see `token_cache.ts`). */
+  readonly tokenCache: TokenCache;
   readonly codes: CodeStore;
   readonly pending: PendingStore;
   readonly consent: Consent;
@@ -54,6 +57,8 @@ export function createAuthServices(
     graceMs: deps.config.refreshGraceSeconds * 1000,
     now,
   });
+  const tokenCache = new TokenCache(tokens, { now });
+  forgetOnRevoke(tokenCache, grants, tokens);
   const upstream = new Upstream(deps.workos, deps.config);
   return {
     config: deps.config,
@@ -68,6 +73,7 @@ export function createAuthServices(
     ),
     grants,
     tokens,
+    tokenCache,
     codes: new CodeStore(deps.kv, grants, tokens, now),
     pending: new PendingStore(deps.kv, now),
     consent: new Consent(deps.kv, deps.keys.cookieSecrets, now),

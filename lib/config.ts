@@ -63,6 +63,8 @@ export interface Config {
     readonly allowedOrigins: readonly string[];
     /** How often an instance holding streams polls its KV doorbell and the bus (KV_POLL_MS, 100). */
     readonly pollMs: number;
+    /** Whether plain tool calls skip the per-request SDK server (MCP_FAST_PATH, default on). */
+    readonly fastPath: boolean;
   };
   /** Per-address limits and how the address is found. */
   readonly limits: {
@@ -230,6 +232,9 @@ const schema = z.object({
   MAX_SESSIONS_PER_GRANT: wholeNumber("live sessions per grant", "50", 1),
   CIMD_ALLOW_LOOPBACK: optional.refine((v) => v === undefined || v === "true" || v === "false", {
     message: 'must be "true" or "false"',
+  }),
+  MCP_FAST_PATH: optional.refine((v) => v === undefined || v === "on" || v === "off", {
+    message: 'must be "on" or "off"',
   }),
   CLOUDFLARE_ACCOUNT_ID: optional,
   CLOUDFLARE_API_TOKEN: optional,
@@ -429,6 +434,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : Number(e.SESSION_IDLE_SECONDS),
       allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       pollMs: e.KV_POLL_MS === undefined ? 100 : Number(e.KV_POLL_MS),
+      fastPath: e.MCP_FAST_PATH !== "off",
     },
     limits: {
       registerPerHour: Number(e.REGISTER_RATE_LIMIT ?? 30),

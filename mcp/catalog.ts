@@ -17,7 +17,7 @@ import { sha256 } from "../auth/crypto.ts";
 import { keys } from "../lib/kv_keys.ts";
 import type { KvEventBus } from "./bus.ts";
 import { SERVER_INFO } from "./server.ts";
-import type { ToolDefinition } from "./tool.ts";
+import { inputSchemaOf, type ToolDefinition } from "./tool.ts";
 import { TOOLS } from "./tools/mod.ts";
 
 /** The fingerprint of `tools` as served by this version. */
@@ -29,7 +29,7 @@ export async function catalogFingerprint(
     title: tool.title ?? null,
     description: tool.description,
     requires: [...tool.requires].sort(),
-    input: z.toJSONSchema(z.object(tool.inputSchema)),
+    input: z.toJSONSchema(inputSchemaOf(tool)),
   })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return await sha256(JSON.stringify({ version: SERVER_INFO.version, catalog }));
 }

@@ -3,8 +3,10 @@
  * revoked, so those streams get `notifications/tools/list_changed` (or are closed). Per process, it polls
  * the watched grants every {@linkcode POLL_INTERVAL_MS} with `getMany` batches of 10 keys, comparing a
  * fingerprint of the permissions; it runs only while something is watched, so an idle server holds no
- * timer. The bearer check reads the grant on every request, so lists are fresh regardless; this is only
- * the push.
+ * timer. A permissions change is announced once the bearer checks of every instance see it: the token
+ * cache (`auth/token_cache.ts`) may serve the previous grant for {@linkcode TOKEN_CACHE_MS} after the
+ * change, so the push waits until the change (`permissionsCheckedAt`) is that old, and the list the
+ * client then asks for is the new one.
  *
  * Across instances: a change made on another instance (a refresh there, a revoke on `/account`) is
  * seen like any other, since the poller reads KV; so each instance watches only the grants of the
@@ -13,6 +15,7 @@
  * @module
  */
 import { type Grant, live } from "../auth/grants.ts";
+import { TOKEN_CACHE_MS } from "../auth/token_cache.ts";
 import { keys } from "../lib/kv_keys.ts";
 import { errorFields, log } from "../lib/log.ts";
 
@@ -33,7 +36,10 @@ export class GrantWatcher {
   #kv: Deno.Kv;
   #now: () => number;
   #intervalMs: number;
-  #watched = new Map<string, { fingerprint: string; listeners: Set<Listener> }>();
+  #watched = new Map<
+    string,
+    { fingerprint: string; listeners: Set<Listener>; delayed?: ReturnType<typeof setTimeout> }
+  >();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #polling = false;
 
@@ -64,7 +70,10 @@ export class GrantWatcher {
     return () => {
       const current = this.#watched.get(grantId);
       if (!current?.listeners.delete(wrapped)) return;
-      if (current.listeners.size === 0) this.#watched.delete(grantId);
+      if (current.listeners.size === 0) {
+        clearTimeout(current.delayed);
+        this.#watched.delete(grantId);
+      }
       if (this.#watched.size === 0 && this.#timer !== undefined) {
         clearTimeout(this.#timer);
         this.#timer = undefined;
@@ -84,6 +93,7 @@ export class GrantWatcher {
         if (!entry) return;
         const grant = live(entries[n]?.value ?? null, now);
         if (!grant) {
+          clearTimeout(entry.delayed);
           this.#watched.delete(grantId);
           notify(entry.listeners, { kind: "revoked", grantId });
           return;
@@ -91,7 +101,18 @@ export class GrantWatcher {
         const next = fingerprint(grant.permissions);
         if (next === entry.fingerprint) return;
         entry.fingerprint = next;
-        notify(entry.listeners, { kind: "permissions", grantId, permissions: grant.permissions });
+        const change: GrantChange = {
+          kind: "permissions",
+          grantId,
+          permissions: grant.permissions,
+        };
+        const wait = grant.permissionsCheckedAt + TOKEN_CACHE_MS - now;
+        clearTimeout(entry.delayed);
+        if (wait <= 0) return notify(entry.listeners, change);
+        entry.delayed = setTimeout(() => {
+          delete entry.delayed;
+          notify(entry.listeners, change);
+        }, wait);
       });
     }
   }

@@ -23,6 +23,7 @@ import { withTimeout } from "../lib/timeout.ts";
 import { KvEventBus } from "./bus.ts";
 import { announceCatalog, catalogFingerprint } from "./catalog.ts";
 import { createDispatcher, type MessageDispatcher } from "./dispatch.ts";
+import { FastPath } from "./fast_path.ts";
 import { KvPoller } from "./kv_poller.ts";
 import { GrantWatcher } from "./list_changed.ts";
 import { buildServer, identityOf } from "./server.ts";
@@ -49,6 +50,11 @@ export interface McpRuntime {
   readonly listens: Set<() => void>;
   /** Serves one 2025-era POST with a fresh server (the SDK's stateless legacy leg). */
   readonly legacy: LegacyHttpHandler;
+  /**
+   * Serves plain `tools/call`, `tools/list` and `ping` without an SDK server (see `fast_path.ts`);
+   * null when MCP_FAST_PATH=off.
+   */
+  readonly fast: FastPath | null;
   /** Serves one SSE client message through {@linkcode McpRuntime.legacy}. */
   readonly dispatch: MessageDispatcher;
   /** True once shutdown began: new streams are refused with 503. */
@@ -117,6 +123,7 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     modern,
     listens,
     legacy,
+    fast: deps.config.mcp.fastPath ? new FastPath(deps.services) : null,
     dispatch: createDispatcher(legacy, `${deps.config.publicUrl}/mcp`),
     get draining() {
       return draining;

@@ -16,9 +16,9 @@ import {
   type RegisteredTool,
   type ServerContext,
 } from "@modelcontextprotocol/server";
-import { z } from "zod";
 import type { Identity } from "../auth/identity.ts";
 import {
+  inputSchemaOf,
   missingPermissions,
   type ToolDefinition,
   type ToolResult,
@@ -106,41 +106,52 @@ function register(
     {
       ...(tool.title === undefined ? {} : { title: tool.title }),
       description: tool.description,
-      inputSchema: z.object(tool.inputSchema),
+      inputSchema: inputSchemaOf(tool),
     },
-    async (args, ctx: ServerContext) => {
-      const identity = identityOf(ctx.http?.authInfo) ?? fallback;
-      const refused = refusal(tool, identity);
-      const started = performance.now();
-      const report = (outcome: "success" | "failure" | "refused", detail?: string) =>
-        services.onToolCall?.({
-          identity,
-          tool: tool.name,
-          outcome,
-          durationMs: Math.round(performance.now() - started),
-          ...(detail ? { detail } : {}),
-        });
-      if (refused) {
-        report(
-          "refused",
-          refused.content[0]?.type === "text" ? refused.content[0].text : undefined,
-        );
-        return refused;
-      }
-      try {
-        const result = await tool.run(args, { identity, services, signal: ctx.mcpReq.signal });
-        const first = result.content[0];
-        report(
-          result.isError ? "failure" : "success",
-          result.isError && first?.type === "text" ? first.text : undefined,
-        );
-        return { ...result, content: [...result.content] };
-      } catch (err) {
-        report("failure", err instanceof Error ? err.message : String(err));
-        throw err;
-      }
-    },
+    (args, ctx: ServerContext) =>
+      runTool(tool, args, identityOf(ctx.http?.authInfo) ?? fallback, services, ctx.mcpReq.signal),
   );
+}
+
+/**
+ * One tool call after its arguments were validated: the permission re-check, the tool's handler, and
+ * the report to the audit hook. The SDK servers and the fast path (`fast_path.ts`) both run calls
+ * through it, so a call is audited the same way whichever serves it. Rejects with what the tool threw,
+ * after reporting the failure.
+ */
+export async function runTool(
+  tool: ToolDefinition,
+  args: Record<string, unknown>,
+  identity: Identity,
+  services: ToolServices,
+  signal: AbortSignal,
+): Promise<ToolResult> {
+  const refused = refusal(tool, identity);
+  const started = performance.now();
+  const report = (outcome: "success" | "failure" | "refused", detail?: string) =>
+    services.onToolCall?.({
+      identity,
+      tool: tool.name,
+      outcome,
+      durationMs: Math.round(performance.now() - started),
+      ...(detail ? { detail } : {}),
+    });
+  if (refused) {
+    report("refused", refused.content[0]?.type === "text" ? refused.content[0].text : undefined);
+    return refused;
+  }
+  try {
+    const result = await tool.run(args as never, { identity, services, signal });
+    const first = result.content[0];
+    report(
+      result.isError ? "failure" : "success",
+      result.isError && first?.type === "text" ? first.text : undefined,
+    );
+    return { ...result, content: [...result.content] };
+  } catch (err) {
+    report("failure", err instanceof Error ? err.message : String(err));
+    throw err;
+  }
 }
 
 /** An `isError` result naming the permissions `identity` lacks for `tool`, or null when allowed. */

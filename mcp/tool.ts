@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { Identity } from "../auth/identity.ts";
 
 /** A content block a tool returns (the MCP `text` and `image` shapes). */
@@ -78,4 +78,20 @@ export function missingPermissions(
   identity: Pick<Identity, "permissions">,
 ): string[] {
   return tool.requires.filter((p) => !identity.permissions.includes(p));
+}
+
+const INPUT_SCHEMAS = new WeakMap<ToolDefinition, z.ZodObject>();
+
+/**
+ * The zod object of `tool`'s input shape, built once per tool and shared by every server and the fast
+ * path: zod compiles a parser on an object's first parse, so a fresh `z.object()` per request would
+ * compile again on every call.
+ */
+export function inputSchemaOf(tool: ToolDefinition): z.ZodObject {
+  let schema = INPUT_SCHEMAS.get(tool);
+  if (!schema) {
+    schema = z.object(tool.inputSchema);
+    INPUT_SCHEMAS.set(tool, schema);
+  }
+  return schema;
 }

@@ -8,7 +8,7 @@ import type { WorkOS } from "@workos-inc/node";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { MetadataClientsOptions } from "../auth/cimd.ts";
-import type { DerivedKeys } from "../auth/crypto.ts";
+import { type DerivedKeys, deriveLogKeyBytes } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
 import { imageGeneratorFromConfig } from "../mcp/image/from_env.ts";
 import { GrantLimits } from "../mcp/grant_limits.ts";
@@ -24,7 +24,7 @@ import {
   StorageError,
 } from "../lib/errors.ts";
 import { guardKv } from "../lib/kv_guard.ts";
-import { errorFields, log } from "../lib/log.ts";
+import { errorFields, flushLogs, log } from "../lib/log.ts";
 import { requestLog } from "../lib/request_log.ts";
 import { withTimeout } from "../lib/timeout.ts";
 import { AuditLog } from "../audit/store.ts";
@@ -105,7 +105,10 @@ export function createApp(input: AppDeps): Service {
     ...(deps.now ? { now: deps.now } : {}),
   });
   const app = new Hono();
-  app.use(requestLog({ key: deps.keys.logKey, instance: mcp.instanceId }));
+  app.use(requestLog({
+    key: deriveLogKeyBytes(deps.config.cookieEncryptionKey),
+    instance: mcp.instanceId,
+  }));
   app.use(brandPages(deps.config.brand));
 
   app.use(limitBodies());
@@ -231,6 +234,7 @@ export function createApp(input: AppDeps): Service {
       await mcp.close();
       await withTimeout(audit.flush(), 2000).catch(() => {});
       audit.close();
+      flushLogs();
     },
   };
 }

@@ -34,6 +34,7 @@ import {
   unsupportedVersion,
 } from "../mcp/jsonrpc.ts";
 import { GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
+import type { FastPath, FastRequest } from "../mcp/fast_path.ts";
 import { watchListen } from "../mcp/listen.ts";
 import { allowedOrigins, checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
@@ -65,6 +66,7 @@ export function mcpRoutes(
       resources: [resources(auth.config).mcp],
       resourceMetadataUrl: protectedResourceMetadataUrl(auth.config, "mcp"),
       freshness: auth.freshness,
+      cache: auth.tokenCache,
     }),
   );
 
@@ -73,8 +75,10 @@ export function mcpRoutes(
     if ("error" in read) return read.error;
     const { body } = read;
     const identity = c.var.identity;
-    const authInfo = authInfoFor(identity, c.var.accessToken);
     const refusedHook = reportRefusal(mcp.services, identity);
+    const fast = mcp.fast?.accept(c.req.raw.headers, body);
+    if (mcp.fast && fast) return await serveFast(c, mcp, mcp.fast, fast, body, refusedHook);
+    const authInfo = authInfoFor(identity, c.var.accessToken);
 
     if (!(await isLegacyRequest(c.req.raw, body))) {
       const refused = c.req.header("mcp-method") === "tools/call"
@@ -86,6 +90,10 @@ export function mcpRoutes(
       const release = listen ? limits.acquireStream(identity.grantId) : null;
       if (release instanceof Response) return release;
       const res = await mcp.modern.fetch(c.req.raw, { authInfo, parsedBody: body });
+      if (!listen) {
+        mcp.fast?.learn(body, res.status);
+        return res;
+      }
       if (!release) return res;
       // A grant's permission change concerns this instance's streams only (others watch their own).
       return withRelease(
@@ -175,6 +183,29 @@ export function mcpRoutes(
       headers: { allow: "GET, POST, DELETE" },
     }));
   return app;
+}
+
+/**
+ * Serves a request the fast path took: the session check (2025), the permission refusal, then the
+ * answer as one JSON response.
+ */
+async function serveFast(
+  c: Context<Env>,
+  mcp: McpRuntime,
+  fast: FastPath,
+  request: FastRequest,
+  body: unknown,
+  onRefused: (tool: string, missing: string[]) => void,
+): Promise<Response> {
+  let sessionId: string | undefined;
+  if (request.era === "legacy") {
+    const session = await requireSession(c, mcp);
+    if (session instanceof Response) return session;
+    sessionId = session.id;
+  }
+  const refused = forbiddenCall(body, c.var.identity, onRefused);
+  if (refused) return withSession(refused, sessionId);
+  return Response.json(await fast.answer(request, c.var.identity, c.req.raw.signal));
 }
 
 /**

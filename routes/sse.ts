@@ -44,6 +44,7 @@ export function sseRoutes(auth: AuthServices, mcp: McpRuntime, limits: GrantLimi
     resources: [resources(auth.config).sse],
     resourceMetadataUrl: protectedResourceMetadataUrl(auth.config, "sse"),
     freshness: auth.freshness,
+    cache: auth.tokenCache,
   });
   app.onError(mcpErrorHandler);
   app.use("/sse", origin, mcpCors({ allowed, methods: ["GET"] }), bearer);

@@ -6,8 +6,9 @@
  */
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import type { AuditEvent, AuditEventInput, AuditSink } from "../../audit/events.ts";
+import { EVENTS_PER_ENTRY, pack, type PackedEntry, unpack } from "../../audit/compact.ts";
 import { auditKeys } from "../../audit/keys.ts";
-import { AuditLog } from "../../audit/store.ts";
+import { AuditLog, MAX_QUEUED } from "../../audit/store.ts";
 import { setQuiet } from "../../lib/log.ts";
 import { captureLogs } from "./_logs.ts";
 
@@ -46,7 +47,7 @@ function recordingSink(name = "memory"): AuditSink & { events: AuditEvent[] } {
   };
 }
 
-Deno.test("AuditLog.record() stores the event under its user and grant with its expiry", async () => {
+Deno.test("AuditLog.record() stores the event once under its user, indexed under its grant", async () => {
   using kv = await Deno.openKv(":memory:");
   const c = clock();
   const audit = new AuditLog(kv, { now: c.now, retentionDays: 30 });
@@ -66,10 +67,11 @@ Deno.test("AuditLog.record() stores the event under its user and grant with its 
     detail: "ok",
     ip: "203.0.113.7",
   });
-  const byUser = await kv.get(auditKeys.userEvent("user_1", event.id));
+  const byUser = await kv.get<PackedEntry>(auditKeys.userEvent("user_1", event.id));
   const byGrant = await kv.get(auditKeys.grantEvent("grant_1", event.id));
-  assertEquals(byUser.value, { ...event, expiresAt: T0 + 30 * DAY });
-  assertEquals(byGrant.value, byUser.value);
+  assertEquals(byUser.value, { v: 2, expiresAt: T0 + 30 * DAY, events: [pack(event)] });
+  assertEquals(unpack(byUser.value!.events[0]!, "user_1"), event);
+  assertEquals(byGrant.value, "user_1", "the grant index names the user, not a second copy");
 });
 
 Deno.test("AuditLog.listForUser() returns the user's events newest first, up to limit", async () => {
@@ -246,4 +248,89 @@ Deno.test("AuditLog rejects a bad retentionDays and a bad limit", async () => {
     await audit.listForUser("user_1", { limit }).catch((e) => error = e);
     assert(error instanceof RangeError, `limit ${limit} should be rejected`);
   }
+});
+
+/** `kv` with its atomic commits counted, and optionally held until `release()`. */
+function countingKv(kv: Deno.Kv, hold = false) {
+  let commits = 0;
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const wrapped = new Proxy(kv, {
+    get(target, prop) {
+      if (prop !== "atomic") {
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return () => {
+        const op = target.atomic();
+        const commit = op.commit.bind(op);
+        op.commit = async () => {
+          commits++;
+          if (hold) await gate;
+          return await commit();
+        };
+        return op;
+      };
+    },
+  });
+  return { kv: wrapped, commits: () => commits, release };
+}
+
+Deno.test("AuditLog.record() writes a burst in batches, not one commit per event", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const counted = countingKv(kv);
+  const audit = new AuditLog(counted.kv, { now: clock().now });
+  for (let i = 0; i < 700; i++) void audit.record(input());
+  await audit.flush();
+  assertEquals(counted.commits(), 3, "300 + 300 + 100 events");
+  assertEquals((await audit.listForUser("user_1", { limit: 500 })).length, 500);
+  let entries = 0;
+  for await (const _ of kv.list({ prefix: auditKeys.userEvents("user_1") })) entries++;
+  assertEquals(entries, 700 / EVENTS_PER_ENTRY, "one user's events share entries");
+});
+
+Deno.test("AuditLog holds at most MAX_QUEUED events while KV is stuck, and says it dropped some", async () => {
+  using logs = captureLogs();
+  using kv = await Deno.openKv(":memory:");
+  const counted = countingKv(kv, true);
+  const audit = new AuditLog(counted.kv, { now: clock().now });
+  for (let i = 0; i < MAX_QUEUED + 5; i++) void audit.record(input());
+  assertEquals(logs.messages(), ["Cannot record audit event: the write queue is full"]);
+  counted.release();
+  await audit.flush();
+  assertEquals((await audit.listForUser("user_1", { limit: 500 })).length, 500);
+  let stored = 0;
+  for await (const { value } of kv.list<PackedEntry>({ prefix: auditKeys.userEvents("user_1") })) {
+    stored += value.events.length;
+  }
+  assertEquals(stored, MAX_QUEUED);
+});
+
+Deno.test("AuditLog.listForUser() still reads events stored one per entry, with grant copies", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const c = clock();
+  const audit = new AuditLog(kv, { now: c.now });
+  const old = {
+    ...input({ detail: "old form" }),
+    id: "aud_001759999999999_000001_00",
+    occurredAt: T0 - 1,
+  };
+  const stored = { ...old, expiresAt: T0 + DAY };
+  await kv.set(auditKeys.userEvent("user_1", old.id), stored);
+  await kv.set(auditKeys.grantEvent("grant_1", old.id), stored);
+  const fresh = await audit.record(input());
+  assertEquals((await audit.listForUser("user_1")).map((e) => e.id), [fresh.id, old.id]);
+  assertEquals(
+    (await audit.listForUser("user_1", { grantIds: ["grant_1"] })).map((e) => e.id),
+    [fresh.id, old.id],
+  );
+  c.advance(DAY);
+  assertEquals((await audit.listForUser("user_1")).map((e) => e.id), [fresh.id], "own expiry kept");
+});
+
+Deno.test("AuditLog.listForUser() lists what this instance recorded a moment ago", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const audit = new AuditLog(kv, { now: clock().now });
+  void audit.record(input({ detail: "just now" }));
+  assertEquals((await audit.listForUser("user_1")).map((e) => e.detail), ["just now"]);
 });

@@ -1,5 +1,14 @@
 import { assertEquals, assertNotEquals, assertRejects } from "@std/assert";
-import { decrypt, deriveKeys, encrypt, sha256 } from "../../auth/crypto.ts";
+import {
+  decrypt,
+  deriveKeys,
+  deriveLogKeyBytes,
+  encrypt,
+  pseudonym,
+  pseudonymSync,
+  sha256,
+  sha256Sync,
+} from "../../auth/crypto.ts";
 import { s256, verifyPkce } from "../../auth/pkce.ts";
 
 Deno.test("encrypt() round-trips and refuses a record bound to another id", async () => {
@@ -32,4 +41,27 @@ Deno.test("verifyPkce() accepts the RFC 7636 example and rejects others", async 
     false,
   );
   assertEquals(await verifyPkce("short", await sha256("short")), false);
+});
+
+Deno.test("sha256() and sha256Sync() give WebCrypto's SHA-256, base64url without padding", async () => {
+  for (const value of ["", "abc", "grant_x.secret", "é✓"]) {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+    const expected = new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
+    assertEquals(await sha256(value), expected);
+    assertEquals(sha256Sync(value), expected);
+  }
+});
+
+Deno.test("pseudonymSync() with deriveLogKeyBytes() gives the same pseudonyms as pseudonym()", async () => {
+  const secret = "a".repeat(64);
+  const { logKey } = await deriveKeys(secret);
+  const bytes = deriveLogKeyBytes(secret);
+  for (const value of ["user_01", "session-abc", ""]) {
+    assertEquals(pseudonymSync(bytes, value), await pseudonym(logKey, value));
+    assertEquals(pseudonymSync(bytes, value).length, 12);
+  }
+  assertNotEquals(
+    pseudonymSync(deriveLogKeyBytes("b".repeat(64)), "user_01"),
+    pseudonymSync(bytes, "user_01"),
+  );
 });

@@ -1,5 +1,6 @@
 import { assertEquals } from "@std/assert";
 import type { Grant } from "../../auth/grants.ts";
+import { TOKEN_CACHE_MS } from "../../auth/token_cache.ts";
 import { keys } from "../../lib/kv_keys.ts";
 import { type GrantChange, GrantWatcher } from "../../mcp/list_changed.ts";
 
@@ -21,7 +22,7 @@ function grant(id: string, permissions: string[]): Grant {
     resource: null,
     upstreamRefreshToken: "sealed",
     createdAt: NOW,
-    permissionsCheckedAt: NOW,
+    permissionsCheckedAt: NOW - TOKEN_CACHE_MS, // a change old enough to be announced at once
     expiresAt: NOW + 60_000,
   };
 }
@@ -64,4 +65,38 @@ Deno.test("GrantWatcher.watch() polls on a timer only while something is watched
   stop();
   assertEquals(watcher.size, 0);
   await new Promise((r) => setTimeout(r, 30)); // let an in-flight poll finish before the test ends
+});
+
+Deno.test("GrantWatcher announces a permissions change once every token cache sees it", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await kv.set(keys.grant("grant_d"), grant("grant_d", []));
+  const now = NOW;
+  const watcher = new GrantWatcher(kv, { now: () => now, intervalMs: 60_000 });
+  const seen: GrantChange[] = [];
+  const stop = watcher.watch("grant_d", [], (change) => seen.push(change));
+  try {
+    // Changed 10 ms before the poll: every bearer check sees it TOKEN_CACHE_MS after the change.
+    await kv.set(keys.grant("grant_d"), {
+      ...grant("grant_d", ["x"]),
+      permissionsCheckedAt: now - 10,
+    });
+    await watcher.poll();
+    assertEquals(seen, [], "not yet: a cached grant may still be served");
+    await new Promise((r) => setTimeout(r, TOKEN_CACHE_MS - 10 + 50));
+    assertEquals(seen, [{ kind: "permissions", grantId: "grant_d", permissions: ["x"] }]);
+  } finally {
+    stop();
+  }
+});
+
+Deno.test("GrantWatcher drops a delayed announcement when the last listener leaves", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await kv.set(keys.grant("grant_e"), grant("grant_e", []));
+  const watcher = new GrantWatcher(kv, { now: () => NOW, intervalMs: 60_000 });
+  const seen: GrantChange[] = [];
+  const stop = watcher.watch("grant_e", [], (change) => seen.push(change));
+  await kv.set(keys.grant("grant_e"), { ...grant("grant_e", ["x"]), permissionsCheckedAt: NOW });
+  await watcher.poll();
+  stop(); // the delayed timer is cleared (the leak sanitizer checks)
+  assertEquals(seen, []);
 });

@@ -1,3 +1,4 @@
+import { TOKEN_CACHE_MS } from "../../auth/token_cache.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import {
   grantIdOf,
@@ -59,14 +60,16 @@ Deno.test("/mcp (v1 client) gets tools/list_changed when the grant's permissions
   }
 });
 
-Deno.test("/mcp lists fresh tools on the next request even without a stream", async () => {
-  await using server = await startTestServer();
+Deno.test("/mcp lists fresh tools, even without a stream, once the token cache bound has passed", async () => {
+  let offset = 0;
+  await using server = await startTestServer({}, { now: () => Date.now() + offset });
   const alice = await signIn(server.url, "alice@example.com");
   const grants = await grantStore(server.kv);
   const id = await openSession(server.url, alice.accessToken);
   const headers = { "mcp-session-id": id, "mcp-protocol-version": "2025-11-25" };
   const list = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} };
   await grants.updatePermissions(grantIdOf(alice.accessToken), []);
+  offset = TOKEN_CACHE_MS; // a change made elsewhere reaches this instance's cache within the bound
   const res = await postMcp(server.url, alice.accessToken, list, headers);
   assertEquals(names(res.message?.result as { tools: { name: string }[] }), toolNames([]));
 });

@@ -48,7 +48,12 @@ Deno.test("allowedOrigins() is PUBLIC_URL plus ALLOWED_ORIGINS", () => {
   assertEquals(
     allowedOrigins({
       publicUrl: "https://a.example",
-      mcp: { sessionIdleSeconds: 1, allowedOrigins: ["https://b.example"], pollMs: 100 },
+      mcp: {
+        sessionIdleSeconds: 1,
+        allowedOrigins: ["https://b.example"],
+        pollMs: 100,
+        fastPath: true,
+      },
     }),
     ["https://a.example", "https://b.example"],
   );
