@@ -58,7 +58,8 @@ export async function readMessages(response: Response): Promise<JSONRPCMessage[]
     const data = block.split(/\r?\n/)
       .filter((line) => line.startsWith("data:"))
       .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5));
-    if (data.length > 0) messages.push(JSON.parse(data.join("\n")));
+    // A priming event (2025-11-25 §Resumability) has an id and empty data: no message.
+    if (data.join("") !== "") messages.push(JSON.parse(data.join("\n")));
   }
   return messages;
 }

@@ -39,6 +39,9 @@ interface PostStreamEnd {
   count: number;
 }
 
+/** How long a resume waits for a just-primed stream's first record before calling its id unknown. */
+const OWNER_WAIT_MS = 2000;
+
 /** Whether `lastEventId` names an event of a POST stream (rather than of the session's GET stream). */
 export function isPostEventId(lastEventId: string): boolean {
   return POST_EVENT_ID.test(lastEventId);
@@ -96,9 +99,19 @@ export async function replayPostStream(
   if (!match) return null;
   const streamId = match[1]!;
   let next = Number(match[2]) + 1;
-  const first = await ctx.kv.get<StoredPostEvent>(keys.postStreamEvent(streamId, 1));
-  const end = await ctx.kv.get<PostStreamEnd>(keys.postStreamEnd(streamId));
-  const owner = first.value?.sessionId ?? end.value?.sessionId;
+  // The priming id goes out before the stream stores anything: a client that resumes at once may come
+  // before its first record. Wait for it a little, not forever (an unknown id is answered in that time).
+  const ownerDeadline = Date.now() + OWNER_WAIT_MS;
+  let first, end, owner;
+  for (;;) {
+    [first, end] = await ctx.kv.getMany<[StoredPostEvent, PostStreamEnd]>([
+      keys.postStreamEvent(streamId, 1),
+      keys.postStreamEnd(streamId),
+    ]);
+    owner = first.value?.sessionId ?? end.value?.sessionId;
+    if (owner !== undefined || Date.now() >= ownerDeadline) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ctx.pollMs, 50)));
+  }
   if (owner !== ctx.sessionId) return null;
   // Finished, and the client has it all. (v1 SDK clients come back after an error response, which
   // they do not count as "the response"; an empty stream would bring them back every `retry:`.)

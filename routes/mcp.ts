@@ -197,14 +197,23 @@ async function serveFast(
   body: unknown,
   onRefused: (tool: string, missing: string[]) => void,
 ): Promise<Response> {
-  let sessionId: string | undefined;
+  let session: SessionRecord | undefined;
   if (request.era === "legacy") {
-    const session = await requireSession(c, mcp);
-    if (session instanceof Response) return session;
-    sessionId = session.id;
+    const found = await requireSession(c, mcp);
+    if (found instanceof Response) return found;
+    session = found;
   }
   const refused = forbiddenCall(body, c.var.identity, onRefused);
-  if (refused) return withSession(refused, sessionId);
+  if (refused) return withSession(refused, session?.id);
+  // A lost connection must not lose a tool's result in a session that resumes (2025-11-25
+  // §Resumability): the answer goes out as a resumable event stream, stored like the SDK's.
+  if (session && request.method === "tools/call" && mcp.sessions.resumes(session)) {
+    const answer = await fast.answer(request, c.var.identity, new AbortController().signal);
+    const sse = new Response(`event: message\ndata: ${JSON.stringify(answer)}\n\n`, {
+      headers: { "content-type": "text/event-stream", [SESSION_HEADER]: session.id },
+    });
+    return mcp.sessions.resumable(session, sse);
+  }
   return Response.json(await fast.answer(request, c.var.identity, c.req.raw.signal));
 }
 

@@ -135,7 +135,11 @@ async function both(twins: Twins, era: Era, body: Body) {
       type: fast.headers.get("content-type"),
       messages: await readMessages(fast),
     },
-    sdk: { status: sdk.status, messages: await readMessages(sdk) },
+    sdk: {
+      status: sdk.status,
+      type: sdk.headers.get("content-type"),
+      messages: await readMessages(sdk),
+    },
   };
 }
 
@@ -161,7 +165,16 @@ for (const email of ["alice@example.com", "bob@example.com"]) {
         const { fast, sdk } = await both(twins, era, body);
         assertEquals(fast.status, sdk.status, `status of ${label}`);
         assertEquals(fast.messages, sdk.messages, label);
-        if (expectFast) assertEquals(fast.type, "application/json", `content type of ${label}`);
+        const bare = (type: string | null) => type?.split(";")[0];
+        // In a session that resumes, a tool's result comes as a resumable stream, as from the SDK;
+        // everything else the fast path answers as JSON.
+        const resumable = era.name === "2025-11-25" && body.method === "tools/call";
+        if (expectFast && resumable) {
+          assertEquals(bare(fast.type), bare(sdk.type), `content type of ${label}`);
+        }
+        if (expectFast && !resumable) {
+          assertEquals(fast.type, "application/json", `content type of ${label}`);
+        }
       }
     }
   });
