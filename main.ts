@@ -1,6 +1,6 @@
 /**
  * Entry point: read the configuration, start the service, print a banner, stop cleanly on a signal.
- * Everything else lives in `lib/serve.ts` and `routes/app.ts`.
+ * Everything else lives in `app/serve.ts` and `app/app.ts`.
  *
  * Arguments (used by `deno task dev`): `--preflight` starts everything, stops at once and exits 0, or
  * exits 1 with every startup problem; `--watched` leaves SIGINT/SIGTERM to Deno's default, because under
@@ -8,11 +8,11 @@
  *
  * @module
  */
-import { banner } from "./lib/banner.ts";
+import { banner } from "./app/banner.ts";
 import { ConfigError, resources } from "./lib/config.ts";
-import { withStableDevKey } from "./lib/dev_key.ts";
+import { withStableDevKey } from "./app/dev_key.ts";
 import { log } from "./lib/log.ts";
-import { startServer } from "./lib/serve.ts";
+import { startServer } from "./app/serve.ts";
 
 /** The longest a shutdown may take before the process exits anyway (Deploy kills at 5 s). */
 const SHUTDOWN_DEADLINE_MS = 4000;

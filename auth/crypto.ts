@@ -8,11 +8,13 @@
  * @module
  */
 import { createHash, createHmac, hkdfSync } from "node:crypto";
-import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
+
+/** The runtime's base64 codec options for base64url without padding (RFC 4648 §5). */
+const BASE64URL = { alphabet: "base64url", omitPadding: true } as const;
 
 /** A random token of `bytes` bytes (default 32: 256 bits), base64url without padding. */
 export function randomToken(bytes = 32): string {
-  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return crypto.getRandomValues(new Uint8Array(bytes)).toBase64(BASE64URL);
 }
 
 /**
@@ -150,7 +152,7 @@ async function deriveOne(
 /** A short keyed pseudonym of `value` for logs: HMAC-SHA-256, base64url, first 12 characters. */
 export async function pseudonym(key: CryptoKey, value: string): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(value));
-  return encodeBase64Url(new Uint8Array(mac)).slice(0, 12);
+  return new Uint8Array(mac).toBase64(BASE64URL).slice(0, 12);
 }
 
 /**
@@ -179,7 +181,7 @@ export async function encrypt(key: CryptoKey, plaintext: string, aad: string): P
     key,
     new TextEncoder().encode(plaintext),
   );
-  return `v1.${encodeBase64Url(iv)}.${encodeBase64Url(new Uint8Array(sealed))}`;
+  return `v1.${iv.toBase64(BASE64URL)}.${new Uint8Array(sealed).toBase64(BASE64URL)}`;
 }
 
 /** Decrypts what {@linkcode encrypt} produced with the same `aad`; throws if it was tampered with. */
@@ -187,9 +189,13 @@ export async function decrypt(key: CryptoKey, sealed: string, aad: string): Prom
   const [version, iv, data] = sealed.split(".");
   if (version !== "v1" || !iv || !data) throw new TypeError("Cannot decrypt value: unknown format");
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: decodeBase64Url(iv), additionalData: new TextEncoder().encode(aad) },
+    {
+      name: "AES-GCM",
+      iv: Uint8Array.fromBase64(iv, BASE64URL),
+      additionalData: new TextEncoder().encode(aad),
+    },
     key,
-    decodeBase64Url(data),
+    Uint8Array.fromBase64(data, BASE64URL),
   );
   return new TextDecoder().decode(plain);
 }

@@ -156,7 +156,7 @@ export class GrantStore {
 
   /**
    * Replaces the grant's AuthKit permissions (e.g. after an upstream refresh reports a change). Live MCP
-   * sessions of the grant are told through `notifications/tools/list_changed` (`mcp/list_changed.ts`).
+   * sessions of the grant are told through `notifications/tools/list_changed` (`mcp/cluster/grant_watcher.ts`).
    * Resolves to the updated grant, or null when the grant is gone.
    */
   async updatePermissions(id: string, permissions: readonly string[]): Promise<Grant | null> {

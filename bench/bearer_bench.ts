@@ -16,8 +16,8 @@ import { GrantStore } from "../auth/grants.ts";
 import { TokenCache } from "../auth/token_cache.ts";
 import { TokenStore } from "../auth/tokens.ts";
 import { setQuiet } from "../lib/log.ts";
-import { startServer } from "../lib/serve.ts";
-import { missingPermissions } from "../mcp/tool.ts";
+import { startServer } from "../app/serve.ts";
+import { missingPermissions } from "../mcp/permissions.ts";
 import { generateImage } from "../mcp/tools/generate_image.ts";
 import { signIn } from "../tests/helpers/oauth.ts";
 

@@ -10,7 +10,7 @@ import { GrantStore } from "../auth/grants.ts";
 import { TokenStore } from "../auth/tokens.ts";
 import { keys } from "../lib/kv_keys.ts";
 import { setQuiet } from "../lib/log.ts";
-import { startServer } from "../lib/serve.ts";
+import { startServer } from "../app/serve.ts";
 import { signIn } from "../tests/helpers/oauth.ts";
 
 setQuiet(true);

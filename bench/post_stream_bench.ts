@@ -1,5 +1,5 @@
 /**
- * What resumable POST streams (`mcp/post_streams.ts`) add to a 2025 `tools/call`: the same `add` call
+ * What resumable POST streams (`mcp/cluster/post_streams.ts`) add to a 2025 `tools/call`: the same `add` call
  * in a 2025-06-18 session (baseline: the SDK's SSE response as is) and in a 2025-11-25 session (priming
  * event, ids, each event written to KV). Real server over loopback HTTP, in-memory KV.
  * `deno bench -A bench/post_stream_bench.ts`.

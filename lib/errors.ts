@@ -1,5 +1,5 @@
 /**
- * The service's error types. Each carries a stable `code`; `routes/app.ts` maps them to HTTP in one place
+ * The service's error types. Each carries a stable `code`; `app/app.ts` maps them to HTTP in one place
  * (`app.onError`): {@linkcode OAuthError} to an RFC 6749 JSON body, {@linkcode PageError} to a local HTML
  * page (never a redirect). Anything else is an internal fault and becomes a 500 without details.
  *
@@ -125,7 +125,7 @@ const REQUEST_STATUS: Record<RequestErrorCode, number> = {
 
 /**
  * A request refused before any protocol step: too large, of the wrong type, unreadable, too frequent.
- * `routes/app.ts` answers it in the format of the route it reached (OAuth JSON, JSON-RPC or a page).
+ * `app/app.ts` answers it in the format of the route it reached (OAuth JSON, JSON-RPC or a page).
  */
 export class RequestError extends Error {
   /** A stable code. */

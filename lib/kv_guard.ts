@@ -1,7 +1,7 @@
 /**
  * Storage trouble as an answer, not a hang or a crash. {@linkcode guardKv} wraps a Deno KV handle so
  * that every read, write and commit either settles within a deadline or fails with a
- * {@linkcode StorageError}, which `routes/app.ts` answers 503 with `Retry-After`:
+ * {@linkcode StorageError}, which `app/app.ts` answers 503 with `Retry-After`:
  *
  * - a local file locked by another process blocks SQLite reads for as long as the lock is held
  *   (measured: a `get` waited 19 s behind a 19 s exclusive lock), so every operation races a timer;

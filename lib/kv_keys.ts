@@ -68,7 +68,7 @@ export const keys = {
   ): Deno.KvKey => ["mcp", "session", userId, sessionId],
   /** Prefix of {@linkcode keys.mcpSession}. */
   mcpSessions: (userId: string): Deno.KvKey => ["mcp", "session", userId],
-  /** Event `index` (from 1) of a resumable SSE response to a 2025 POST (see `mcp/post_streams.ts`). */
+  /** Event `index` (from 1) of a resumable SSE response to a 2025 POST (see `mcp/cluster/post_streams.ts`). */
   postStreamEvent: (
     streamId: string,
     index: number,
@@ -82,7 +82,7 @@ export const keys = {
   ): Deno.KvKey => ["mcp", "sse", userId, sessionId],
   /** Prefix of {@linkcode keys.sseSession} for one user. */
   sseSessions: (userId: string): Deno.KvKey => ["mcp", "sse", userId],
-  /** A delivery waiting for the SSE streams of instance `instanceId` (see `mcp/sse_relay.ts`). */
+  /** A delivery waiting for the SSE streams of instance `instanceId` (see `mcp/cluster/sse_relay.ts`). */
   sseOutbox: (
     instanceId: string,
     entryId: string,
@@ -102,13 +102,13 @@ export const keys = {
   ): Deno.KvKey => ["mcp", "sse_chunk", instanceId, entryId],
   /** An instance's doorbell: rewritten whenever its outbox gets a delivery; the instance polls it. */
   doorbell: (instanceId: string): Deno.KvKey => ["mcp", "doorbell", instanceId],
-  /** The sequence number of the latest cross-instance event (see `mcp/bus.ts`); every instance polls it. */
+  /** The sequence number of the latest cross-instance event (see `mcp/cluster/bus.ts`); every instance polls it. */
   busHead: (): Deno.KvKey => ["mcp", "bus", "head"],
   /** A cross-instance event, by sequence number. */
   busEvent: (seq: number): Deno.KvKey => ["mcp", "bus", "event", seq],
   /** Prefix of {@linkcode keys.busEvent}. */
   busEvents: (): Deno.KvKey => ["mcp", "bus", "event"],
-  /** The fingerprint of the tool catalog last announced (see `mcp/catalog.ts`). */
+  /** The fingerprint of the tool catalog last announced (see `mcp/cluster/catalog.ts`). */
   toolCatalog: (): Deno.KvKey => ["mcp", "catalog"],
   /** A fixed-window request counter of one caller (by address hash) for one action. */
   rateWindow: (

@@ -15,9 +15,8 @@ import { HTTPException } from "hono/http-exception";
 import type { Identity } from "../auth/identity.ts";
 import { apiErrorResponse } from "../lib/errors.ts";
 import { errorFields, log } from "../lib/log.ts";
-import { missingPermissions } from "./tool.ts";
 import { findTool } from "./tools/mod.ts";
-import { permissionMessage } from "./server.ts";
+import { missingPermissions, permissionMessage } from "./permissions.ts";
 
 /** JSON-RPC and MCP error codes used here. */
 export const ERROR_CODES = Object.freeze({

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Identity } from "../auth/identity.ts";
-import type { GrantWatcher } from "./list_changed.ts";
+import type { GrantWatcher } from "./cluster/grant_watcher.ts";
 
 /**
  * Wraps `response` (the SDK's listen stream) so the grant is watched while it is open, and registers

@@ -20,12 +20,12 @@ import { randomToken } from "../auth/crypto.ts";
 import { type Config, DEFAULT_SERVER_NAME } from "../lib/config.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { withTimeout } from "../lib/timeout.ts";
-import { KvEventBus } from "./bus.ts";
-import { announceCatalog, catalogFingerprint } from "./catalog.ts";
+import { KvEventBus } from "./cluster/bus.ts";
+import { announceCatalog, catalogFingerprint } from "./cluster/catalog.ts";
 import { createDispatcher, type MessageDispatcher } from "./dispatch.ts";
 import { FastPath } from "./fast_path.ts";
-import { KvPoller } from "./kv_poller.ts";
-import { GrantWatcher } from "./list_changed.ts";
+import { KvPoller } from "./cluster/kv_poller.ts";
+import { GrantWatcher } from "./cluster/grant_watcher.ts";
 import { buildServer, identityOf } from "./server.ts";
 import { SessionStore } from "./sessions.ts";
 import { SseSessions } from "./sse_sessions.ts";
@@ -94,7 +94,7 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     if (!identity) {
       throw new Error("Cannot build MCP server: the request carries no verified identity");
     }
-    return buildServer(identity, deps.services, serverName(deps.config)).server;
+    return buildServer(identity, deps.services, serverName(deps.config));
   };
   const modern = createMcpHandler(factory, {
     legacy: "reject",

@@ -1,8 +1,7 @@
 /**
- * The MCP server factory: a fresh v2 `McpServer` holding exactly the tools the caller's AuthKit
- * permissions allow. Every handler re-checks the permissions of the identity on *its own* request (which
- * the bearer check read from KV moments before), so a tool listed earlier but no longer allowed is refused
- * and never runs.
+ * The MCP server factory: a fresh v2 `McpServer` per request, holding exactly the tools the caller's
+ * AuthKit permissions allow (`permissions.ts`). A call of a tool the caller may not use never reaches a
+ * server: `forbiddenCallReply` refuses it first, from the same rule.
  *
  * The caller's {@linkcode Identity} travels to handlers inside the SDK's `AuthInfo.extra`, which every
  * transport passes through from `handleRequest(req, { authInfo })` to `ctx.http.authInfo`.
@@ -10,27 +9,13 @@
  * @see ../../shared/reference/mcp-spec.md §4 (permission-filtered tools, enforce on call)
  * @module
  */
-import {
-  type AuthInfo,
-  McpServer,
-  type RegisteredTool,
-  type ServerContext,
-} from "@modelcontextprotocol/server";
+import { type AuthInfo, McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import type { Identity } from "../auth/identity.ts";
-import {
-  inputSchemaOf,
-  missingPermissions,
-  type ToolDefinition,
-  type ToolResult,
-  type ToolServices,
-} from "./tool.ts";
+import { inputSchemaOf, type ToolDefinition, type ToolResult, type ToolServices } from "./tool.ts";
 import { toolsFor } from "./tools/mod.ts";
 
 /** What the server reports as `serverInfo`. */
 export const SERVER_INFO = Object.freeze({ name: "workos-authkit-mcp", version: "0.1.0" });
-
-/** The tools registered on one server, by name, so {@linkcode syncTools} can add and remove them. */
-export type ToolRegistry = Map<string, RegisteredTool>;
 
 /** An `AuthInfo` carrying `identity` for the SDK's handler context. */
 export function authInfoFor(identity: Identity, token: string): AuthInfo {
@@ -64,35 +49,14 @@ export function buildServer(
   services: ToolServices,
   /** The configured SERVER_NAME, reported as `serverInfo.name` and `title` (default SERVER_INFO's). */
   name?: string,
-): { server: McpServer; tools: ToolRegistry } {
+): McpServer {
   const info = name ? { ...SERVER_INFO, name, title: name } : SERVER_INFO;
   const server = new McpServer(info, {
     capabilities: { tools: { listChanged: true } },
     debouncedNotificationMethods: ["notifications/tools/list_changed"],
   });
-  const tools: ToolRegistry = new Map();
-  syncTools(server, tools, identity, services);
-  return { server, tools };
-}
-
-/**
- * Makes `tools` exactly the tools `identity` may use, in name order (the list order is deterministic).
- * On a change every tool is re-registered; on a connected server the SDK then sends one (debounced)
- * `notifications/tools/list_changed`. Returns whether anything changed.
- */
-export function syncTools(
-  server: McpServer,
-  tools: ToolRegistry,
-  identity: Identity,
-  services: ToolServices,
-): boolean {
-  const allowed = toolsFor(identity.permissions);
-  const same = allowed.length === tools.size && allowed.every((tool) => tools.has(tool.name));
-  if (same) return false;
-  for (const registered of tools.values()) registered.remove();
-  tools.clear();
-  for (const tool of allowed) tools.set(tool.name, register(server, tool, identity, services));
-  return true;
+  for (const tool of toolsFor(identity.permissions)) register(server, tool, identity, services);
+  return server;
 }
 
 function register(
@@ -100,8 +64,8 @@ function register(
   tool: ToolDefinition,
   fallback: Identity,
   services: ToolServices,
-): RegisteredTool {
-  return server.registerTool(
+): void {
+  server.registerTool(
     tool.name,
     {
       ...(tool.title === undefined ? {} : { title: tool.title }),
@@ -114,8 +78,8 @@ function register(
 }
 
 /**
- * One tool call after its arguments were validated: the permission re-check, the tool's handler, and
- * the report to the audit hook. The SDK servers and the fast path (`fast_path.ts`) both run calls
+ * One tool call after its arguments were validated (and its permissions checked, before any server or
+ * fast path was involved): the tool's handler and the report to the audit hook. The SDK servers and the fast path (`fast_path.ts`) both run calls
  * through it, so a call is audited the same way whichever serves it. Rejects with what the tool threw,
  * after reporting the failure.
  */
@@ -126,7 +90,6 @@ export async function runTool(
   services: ToolServices,
   signal: AbortSignal,
 ): Promise<ToolResult> {
-  const refused = refusal(tool, identity);
   const started = performance.now();
   const report = (outcome: "success" | "failure" | "refused", detail?: string) =>
     services.onToolCall?.({
@@ -136,10 +99,6 @@ export async function runTool(
       durationMs: Math.round(performance.now() - started),
       ...(detail ? { detail } : {}),
     });
-  if (refused) {
-    report("refused", refused.content[0]?.type === "text" ? refused.content[0].text : undefined);
-    return refused;
-  }
   try {
     const result = await tool.run(args as never, { identity, services, signal });
     const first = result.content[0];
@@ -152,27 +111,6 @@ export async function runTool(
     report("failure", err instanceof Error ? err.message : String(err));
     throw err;
   }
-}
-
-/** An `isError` result naming the permissions `identity` lacks for `tool`, or null when allowed. */
-export function refusal(
-  tool: ToolDefinition,
-  identity: Pick<Identity, "permissions">,
-): ToolResult | null {
-  const missing = missingPermissions(tool, identity);
-  if (missing.length === 0) return null;
-  return {
-    isError: true,
-    content: [{ type: "text", text: permissionMessage(tool.name, missing) }],
-  };
-}
-
-/** The message for a refused call: `Tool "x" requires the permission "p"`. */
-export function permissionMessage(name: string, missing: readonly string[]): string {
-  const list = missing.map((p) => `"${p}"`).join(", ");
-  return `Tool "${name}" requires the permission${
-    missing.length > 1 ? "s" : ""
-  } ${list}, which you do not have`;
 }
 
 /**

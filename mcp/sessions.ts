@@ -25,10 +25,10 @@ import { randomToken } from "../auth/crypto.ts";
 import type { Identity } from "../auth/identity.ts";
 import { keys } from "../lib/kv_keys.ts";
 import { errorFields, log } from "../lib/log.ts";
-import type { KvEventBus } from "./bus.ts";
-import type { GrantWatcher } from "./list_changed.ts";
+import type { KvEventBus } from "./cluster/bus.ts";
+import type { GrantWatcher } from "./cluster/grant_watcher.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
-import { isPostEventId, replayPostStream, resumablePostResponse } from "./post_streams.ts";
+import { isPostEventId, replayPostStream, resumablePostResponse } from "./cluster/post_streams.ts";
 
 /** A cached record is trusted this long before KV is read again (a DELETE elsewhere shows within it). */
 const CACHE_MS = 2000;

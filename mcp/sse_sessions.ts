@@ -3,7 +3,7 @@
  * held by the instance that opened it; a KV record under `["mcp","sse", userId, sessionId]` says who
  * opened it (user, client, grant) and which instance holds it. A `POST /messages` is served where it
  * lands, by a fresh per-request server (`mcp/dispatch.ts`), and its output goes to the stream: written
- * directly when the stream is here, else through the holder's KV outbox (`mcp/sse_relay.ts`).
+ * directly when the stream is here, else through the holder's KV outbox (`mcp/cluster/sse_relay.ts`).
  *
  * A POST is accepted only from the user, client and grant that opened the stream; anything else is "not
  * found". While a stream is open its grant is watched: a permission change sends
@@ -25,11 +25,11 @@ import { randomToken } from "../auth/crypto.ts";
 import type { Identity } from "../auth/identity.ts";
 import { keys } from "../lib/kv_keys.ts";
 import { errorFields, log } from "../lib/log.ts";
-import type { KvEventBus } from "./bus.ts";
-import type { KvPoller } from "./kv_poller.ts";
-import type { GrantWatcher } from "./list_changed.ts";
+import type { KvEventBus } from "./cluster/bus.ts";
+import type { KvPoller } from "./cluster/kv_poller.ts";
+import type { GrantWatcher } from "./cluster/grant_watcher.ts";
 import { TOOLS_LIST_CHANGED } from "./sessions.ts";
-import { SseRelay } from "./sse_relay.ts";
+import { SseRelay } from "./cluster/sse_relay.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
 
 /** KV keeps a record this long unless refreshed (garbage collection after instances that died). */

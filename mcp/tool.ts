@@ -40,7 +40,7 @@ export interface ToolCallRecord {
   readonly detail?: string;
 }
 
-/** Services tools may use; built once per process in `routes/app.ts`. */
+/** Services tools may use; built once per process in `app/app.ts`. */
 export interface ToolServices {
   readonly image: ImageGenerator;
   /** Told about every call, allowed or refused (the audit trail); must not throw. */
@@ -70,14 +70,6 @@ export function defineTool<Shape extends z.ZodRawShape>(
   def: ToolDefinition<Shape>,
 ): ToolDefinition<Shape> {
   return def;
-}
-
-/** The permissions of `tool` that `identity` lacks (empty when the tool is allowed). */
-export function missingPermissions(
-  tool: Pick<ToolDefinition, "requires">,
-  identity: Pick<Identity, "permissions">,
-): string[] {
-  return tool.requires.filter((p) => !identity.permissions.includes(p));
 }
 
 const INPUT_SCHEMAS = new WeakMap<ToolDefinition, z.ZodObject>();

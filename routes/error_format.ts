@@ -1,7 +1,7 @@
 /**
  * Which error format a path answers in: JSON-RPC on the MCP transports, RFC 6749 JSON on the OAuth and
  * other API endpoints, an HTML page where a person's browser is the caller. `app.onError` and
- * `app.notFound` in `routes/app.ts` use it so every refusal of a route reads like the route's own
+ * `app.notFound` in `app/app.ts` use it so every refusal of a route reads like the route's own
  * errors.
  *
  * @module

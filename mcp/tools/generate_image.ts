@@ -7,8 +7,7 @@
  */
 import { z } from "zod";
 import { defineTool, type ToolResult } from "../tool.ts";
-import { encodeBase64 } from "../image/_base64.ts";
-import { LOCAL_GENERATOR_NAME } from "../image/local.ts";
+import { LOCAL_GENERATOR_NAME } from "./generate_image/local.ts";
 
 /** The AuthKit permission `generateImage` requires. */
 export const IMAGE_GENERATION_PERMISSION = "image_generation";
@@ -39,7 +38,7 @@ export const generateImage = defineTool({
     }
     return {
       content: [
-        { type: "image", data: encodeBase64(image.bytes), mimeType: image.mimeType },
+        { type: "image", data: image.bytes.toBase64(), mimeType: image.mimeType },
         { type: "text", text: describe(backend.name, steps, image.note) },
       ],
     };

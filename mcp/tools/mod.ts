@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { allows } from "../permissions.ts";
 import type { ToolDefinition } from "../tool.ts";
 
 /** Whether `value` has the shape of a tool definition (what `defineTool` returns). */
@@ -58,7 +59,7 @@ export const TOOLS: readonly ToolDefinition[] = Object.freeze(await discoverTool
  * ```
  */
 export function toolsFor(permissions: readonly string[]): ToolDefinition[] {
-  return TOOLS.filter((tool) => tool.requires.every((p) => permissions.includes(p)))
+  return TOOLS.filter((tool) => allows(tool, permissions))
     .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
 

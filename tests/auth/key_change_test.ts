@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { createAuthKitEmulator } from "../../emulator/app.ts";
-import { startServer } from "../../lib/serve.ts";
+import { startServer } from "../../app/serve.ts";
 import { captureLogs } from "../audit/_logs.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { discover } from "../helpers/mcp_clients.ts";

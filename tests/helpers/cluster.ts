@@ -8,8 +8,8 @@
  */
 import { type AuthKitEmulator, createAuthKitEmulator } from "../../emulator/app.ts";
 
-import { KvEventBus } from "../../mcp/bus.ts";
-import { KvPoller } from "../../mcp/kv_poller.ts";
+import { KvEventBus } from "../../mcp/cluster/bus.ts";
+import { KvPoller } from "../../mcp/cluster/kv_poller.ts";
 import { type RoundRobinProxy, startProxy } from "./proxy.ts";
 
 /** One server process. */

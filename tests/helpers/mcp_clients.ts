@@ -6,9 +6,12 @@
  */
 import { Sealer } from "../../auth/crypto.ts";
 import { GrantStore } from "../../auth/grants.ts";
-import { createLocalImageGenerator } from "../../mcp/image/local.ts";
-import { encodeBase64 } from "../../mcp/image/_base64.ts";
-import { envelope, type FakeWorkersAi, startFakeWorkersAi } from "../mcp/image/_fake_workers_ai.ts";
+import { createLocalImageGenerator } from "../../mcp/tools/generate_image/local.ts";
+import {
+  envelope,
+  type FakeWorkersAi,
+  startFakeWorkersAi,
+} from "../mcp/tools/generate_image/_fake_workers_ai.ts";
 
 /** The PNG file signature. */
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -28,7 +31,7 @@ export const INITIALIZE = {
 /** A fake Workers AI answering every request with a PNG; `requests` counts the generator's calls. */
 export async function startPngBackend(): Promise<FakeWorkersAi & { env: Record<string, string> }> {
   const png = await createLocalImageGenerator().generate({ prompt: "fixture", steps: 4 });
-  const fake = startFakeWorkersAi(() => envelope(encodeBase64(png.bytes)));
+  const fake = startFakeWorkersAi(() => envelope(png.bytes.toBase64()));
   return Object.assign(fake, {
     env: {
       CLOUDFLARE_ACCOUNT_ID: "acct_test",

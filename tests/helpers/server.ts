@@ -4,7 +4,7 @@
  * @module
  */
 import { setQuiet } from "../../lib/log.ts";
-import { type RunningServer, type StartOptions, startServer } from "../../lib/serve.ts";
+import { type RunningServer, type StartOptions, startServer } from "../../app/serve.ts";
 
 setQuiet(true);
 

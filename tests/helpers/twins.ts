@@ -7,7 +7,7 @@
  * @module
  */
 import { setQuiet } from "../../lib/log.ts";
-import { type RunningServer, startServer } from "../../lib/serve.ts";
+import { type RunningServer, startServer } from "../../app/serve.ts";
 import { sharedKv } from "./kv.ts";
 
 setQuiet(true);

@@ -4,7 +4,7 @@
  * restarts: its tools keep working and its refresh token keeps refreshing, with no new sign-in.
  */
 import { assert, assertEquals } from "@std/assert";
-import { DEV_KEY_FILE } from "../../lib/dev_key.ts";
+import { DEV_KEY_FILE } from "../../app/dev_key.ts";
 import { postForm, sdkSignIn } from "../helpers/oauth.ts";
 import { Client, StreamableHTTPClientTransport } from "../helpers/sdk_v1.ts";
 

@@ -1,5 +1,4 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { decodeBase64 } from "../../mcp/image/_base64.ts";
 import { PNG_SIGNATURE, startPngBackend } from "../helpers/mcp_clients.ts";
 import { signIn } from "../helpers/oauth.ts";
 import {
@@ -39,7 +38,7 @@ Deno.test("/mcp (v2 client, 2026-07-28) gives alice generateImage and a PNG", as
     });
     const image = result.content.find((c) => c.type === "image");
     assert(image?.type === "image");
-    assertEquals([...decodeBase64(image.data).subarray(0, 8)], PNG_SIGNATURE);
+    assertEquals([...Uint8Array.fromBase64(image.data).subarray(0, 8)], PNG_SIGNATURE);
     assertEquals(backend.requests.length, 1);
   } finally {
     await client.close();

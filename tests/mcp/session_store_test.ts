@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import type { Identity } from "../../auth/identity.ts";
 import { keys } from "../../lib/kv_keys.ts";
-import { KvEventBus } from "../../mcp/bus.ts";
-import { KvPoller } from "../../mcp/kv_poller.ts";
-import { GrantWatcher } from "../../mcp/list_changed.ts";
+import { KvEventBus } from "../../mcp/cluster/bus.ts";
+import { KvPoller } from "../../mcp/cluster/kv_poller.ts";
+import { GrantWatcher } from "../../mcp/cluster/grant_watcher.ts";
 import { type SessionRecord, SessionStore } from "../../mcp/sessions.ts";
 import { sharedKv } from "../helpers/kv.ts";
 import { IDENTITY } from "./tools/_context.ts";

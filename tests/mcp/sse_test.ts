@@ -1,5 +1,4 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { decodeBase64 } from "../../mcp/image/_base64.ts";
 import { PNG_SIGNATURE, startPngBackend } from "../helpers/mcp_clients.ts";
 import { sdkSignIn, signIn } from "../helpers/oauth.ts";
 import { type CallToolResult, Client, SSEClientTransport } from "../helpers/sdk_v1.ts";
@@ -38,7 +37,7 @@ Deno.test("/sse (v1 client) gives alice generateImage and a PNG", async () => {
     }) as CallToolResult;
     const image = result.content.find((c) => c.type === "image");
     assert(image?.type === "image");
-    assertEquals([...decodeBase64(image.data).subarray(0, 8)], PNG_SIGNATURE);
+    assertEquals([...Uint8Array.fromBase64(image.data).subarray(0, 8)], PNG_SIGNATURE);
     assertEquals(backend.requests.length, 1);
   } finally {
     await client.close();

@@ -1,5 +1,4 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { decodeBase64 } from "../../mcp/image/_base64.ts";
 import { PNG_SIGNATURE, startPngBackend } from "../helpers/mcp_clients.ts";
 import { sdkSignIn } from "../helpers/oauth.ts";
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from "../helpers/sdk_v1.ts";
@@ -31,7 +30,7 @@ Deno.test("/mcp (v1 client, Streamable HTTP) gives alice generateImage and a PNG
     const image = result.content.find((c) => c.type === "image");
     assert(image?.type === "image");
     assertEquals(image.mimeType, "image/png");
-    assertEquals([...decodeBase64(image.data).subarray(0, 8)], PNG_SIGNATURE);
+    assertEquals([...Uint8Array.fromBase64(image.data).subarray(0, 8)], PNG_SIGNATURE);
     assertEquals(backend.requests.length, 1);
 
     const who = await client.callTool({ name: "whoami", arguments: {} }) as CallToolResult;

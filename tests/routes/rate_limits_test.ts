@@ -1,6 +1,6 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { setQuiet } from "../../lib/log.ts";
-import { startServer } from "../../lib/serve.ts";
+import { startServer } from "../../app/serve.ts";
 import { authorizeUrl, register } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
 

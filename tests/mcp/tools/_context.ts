@@ -5,7 +5,7 @@
  */
 import type { Identity } from "../../../auth/identity.ts";
 import type { ImageGenerator, ToolContext } from "../../../mcp/tool.ts";
-import { createLocalImageGenerator } from "../../../mcp/image/local.ts";
+import { createLocalImageGenerator } from "../../../mcp/tools/generate_image/local.ts";
 
 /** A signed-in member of an organization with the `image_generation` permission. */
 export const IDENTITY: Identity = {

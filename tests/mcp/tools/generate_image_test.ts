@@ -3,8 +3,7 @@ import { decode } from "fast-png";
 import { z } from "zod";
 import type { ImageGenerator } from "../../../mcp/tool.ts";
 import { generateImage } from "../../../mcp/tools/generate_image.ts";
-import { LOCAL_IMAGE_SIZE } from "../../../mcp/image/local.ts";
-import { decodeBase64 } from "../../../mcp/image/_base64.ts";
+import { LOCAL_IMAGE_SIZE } from "../../../mcp/tools/generate_image/local.ts";
 import { makeContext } from "./_context.ts";
 
 const schema = z.object(generateImage.inputSchema);
@@ -15,7 +14,7 @@ Deno.test("generateImage with the local generator returns a valid PNG and says i
   const [image, text] = result.content;
   assert(image?.type === "image");
   assertEquals(image.mimeType, "image/png");
-  const bytes = decodeBase64(image.data);
+  const bytes = Uint8Array.fromBase64(image.data);
   assertEquals([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   const png = decode(bytes);
   assertEquals(png.width, LOCAL_IMAGE_SIZE);

@@ -14,8 +14,8 @@
  * @module
  */
 import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
-import { keys } from "../lib/kv_keys.ts";
-import { errorFields, log } from "../lib/log.ts";
+import { keys } from "../../lib/kv_keys.ts";
+import { errorFields, log } from "../../lib/log.ts";
 import type { KvPoller } from "./kv_poller.ts";
 
 /**

@@ -7,8 +7,7 @@
  * @see https://developers.cloudflare.com/workers-ai/models/flux-1-schnell/
  * @module
  */
-import type { ImageGenerator } from "../tool.ts";
-import { decodeBase64 } from "./_base64.ts";
+import type { ImageGenerator } from "../../tool.ts";
 
 /** The Workers AI model this backend runs. */
 export const WORKERS_AI_MODEL = "@cf/black-forest-labs/flux-1-schnell";
@@ -117,7 +116,7 @@ function processResponse(
   }
   let bytes: Uint8Array;
   try {
-    bytes = decodeBase64(image);
+    bytes = Uint8Array.fromBase64(image);
   } catch {
     throw new Error(`${PREFIX}Workers AI answered with result.image that is not valid base64`);
   }

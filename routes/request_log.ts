@@ -12,7 +12,7 @@ import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { pseudonymSync } from "../auth/crypto.ts";
 import type { Identity } from "../auth/identity.ts";
-import { logLater } from "./log.ts";
+import { logLater } from "../lib/log.ts";
 
 /** Options of {@linkcode requestLog}. */
 export interface RequestLogOptions {

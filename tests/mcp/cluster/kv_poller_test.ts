@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { KvPoller } from "../../mcp/kv_poller.ts";
-import { sharedKv } from "../helpers/kv.ts";
+import { KvPoller } from "../../../mcp/cluster/kv_poller.ts";
+import { sharedKv } from "../../helpers/kv.ts";
 
 const KEY = ["test", "doorbell"];
 

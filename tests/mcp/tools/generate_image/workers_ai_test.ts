@@ -3,10 +3,9 @@ import {
   createWorkersAiImageGenerator,
   sniffImageType,
   WORKERS_AI_GENERATOR_NAME,
-} from "../../../mcp/image/workers_ai.ts";
-import { decodeBase64, encodeBase64 } from "../../../mcp/image/_base64.ts";
-import { generateImage } from "../../../mcp/tools/generate_image.ts";
-import { makeContext } from "../tools/_context.ts";
+} from "../../../../mcp/tools/generate_image/workers_ai.ts";
+import { generateImage } from "../../../../mcp/tools/generate_image.ts";
+import { makeContext } from "../_context.ts";
 import { delay, envelope, JPEG_BYTES, startFakeWorkersAi } from "./_fake_workers_ai.ts";
 
 const ACCOUNT = "acc123";
@@ -34,7 +33,7 @@ async function failureOf(
 }
 
 Deno.test("createWorkersAiImageGenerator() posts prompt and steps with the bearer token", async () => {
-  await using fake = startFakeWorkersAi(() => envelope(encodeBase64(JPEG_BYTES)));
+  await using fake = startFakeWorkersAi(() => envelope(JPEG_BYTES.toBase64()));
   const image = createWorkersAiImageGenerator({
     accountId: ACCOUNT,
     apiToken: TOKEN,
@@ -55,7 +54,7 @@ Deno.test("createWorkersAiImageGenerator() posts prompt and steps with the beare
 });
 
 Deno.test("createWorkersAiImageGenerator() detects a PNG answer", async () => {
-  await using fake = startFakeWorkersAi(() => envelope(encodeBase64(PNG_BYTES)));
+  await using fake = startFakeWorkersAi(() => envelope(PNG_BYTES.toBase64()));
   const image = createWorkersAiImageGenerator({
     accountId: ACCOUNT,
     apiToken: TOKEN,
@@ -136,7 +135,7 @@ Deno.test("createWorkersAiImageGenerator() times out a slow answer", async () =>
   const started = Date.now();
   const message = await failureOf(async (_request, closing) => {
     await delay(2_000, closing);
-    return envelope(encodeBase64(JPEG_BYTES));
+    return envelope(JPEG_BYTES.toBase64());
   }, { timeoutMs: 200 });
   assertEquals(message, "Cannot generate image: Workers AI did not answer within 200 ms");
   assert(Date.now() - started < 1_500, "the timeout did not cut the request short");
@@ -145,7 +144,7 @@ Deno.test("createWorkersAiImageGenerator() times out a slow answer", async () =>
 Deno.test("createWorkersAiImageGenerator() states whole-second timeouts in seconds", async () => {
   const message = await failureOf(async (_request, closing) => {
     await delay(3_000, closing);
-    return envelope(encodeBase64(JPEG_BYTES));
+    return envelope(JPEG_BYTES.toBase64());
   }, { timeoutMs: 1_000 });
   assertEquals(message, "Cannot generate image: Workers AI did not answer within 1 s");
 });
@@ -156,7 +155,7 @@ Deno.test("createWorkersAiImageGenerator() stops when the caller aborts", async 
   try {
     const message = await failureOf(async (_request, closing) => {
       await delay(2_000, closing);
-      return envelope(encodeBase64(JPEG_BYTES));
+      return envelope(JPEG_BYTES.toBase64());
     }, { signal: controller.signal });
     assertEquals(message, "Cannot generate image: the request was cancelled");
   } finally {
@@ -165,7 +164,7 @@ Deno.test("createWorkersAiImageGenerator() stops when the caller aborts", async 
 });
 
 Deno.test("createWorkersAiImageGenerator() rejects at once for an already aborted signal", async () => {
-  const message = await failureOf(() => envelope(encodeBase64(JPEG_BYTES)), {
+  const message = await failureOf(() => envelope(JPEG_BYTES.toBase64()), {
     signal: AbortSignal.abort(),
   });
   assertEquals(message, "Cannot generate image: the request was cancelled");
@@ -233,7 +232,7 @@ Deno.test("generateImage with a failing Workers AI backend returns an isError re
 });
 
 Deno.test("generateImage with Workers AI returns the JPEG and names the backend", async () => {
-  await using fake = startFakeWorkersAi(() => envelope(encodeBase64(JPEG_BYTES)));
+  await using fake = startFakeWorkersAi(() => envelope(JPEG_BYTES.toBase64()));
   const image = createWorkersAiImageGenerator({
     accountId: ACCOUNT,
     apiToken: TOKEN,
@@ -243,7 +242,7 @@ Deno.test("generateImage with Workers AI returns the JPEG and names the backend"
   const [block, text] = result.content;
   assert(block?.type === "image");
   assertEquals(block.mimeType, "image/jpeg");
-  assertEquals(decodeBase64(block.data), JPEG_BYTES);
+  assertEquals(Uint8Array.fromBase64(block.data), JPEG_BYTES);
   assert(text?.type === "text");
   assertEquals(
     text.text,

@@ -14,10 +14,10 @@
  *
  * @module
  */
-import { type Grant, live } from "../auth/grants.ts";
-import { TOKEN_CACHE_MS } from "../auth/token_cache.ts";
-import { keys } from "../lib/kv_keys.ts";
-import { errorFields, log } from "../lib/log.ts";
+import { type Grant, live } from "../../auth/grants.ts";
+import { TOKEN_CACHE_MS } from "../../auth/token_cache.ts";
+import { keys } from "../../lib/kv_keys.ts";
+import { errorFields, log } from "../../lib/log.ts";
 
 /** How often watched grants are read. */
 export const POLL_INTERVAL_MS = 1000;

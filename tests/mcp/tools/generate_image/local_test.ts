@@ -4,7 +4,7 @@ import {
   createLocalImageGenerator,
   LOCAL_GENERATOR_NAME,
   LOCAL_IMAGE_SIZE,
-} from "../../../mcp/image/local.ts";
+} from "../../../../mcp/tools/generate_image/local.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

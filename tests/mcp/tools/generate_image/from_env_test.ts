@@ -1,7 +1,6 @@
 import { assertEquals } from "@std/assert";
-import { imageGeneratorFromConfig } from "../../../mcp/image/from_env.ts";
+import { imageGeneratorFromConfig } from "../../../../mcp/tools/generate_image/from_env.ts";
 import { envelope, JPEG_BYTES, startFakeWorkersAi } from "./_fake_workers_ai.ts";
-import { encodeBase64 } from "../../../mcp/image/_base64.ts";
 
 Deno.test("imageGeneratorFromConfig() picks Workers AI when account id and token are set", () => {
   const image = imageGeneratorFromConfig({ cloudflareAccountId: "a", cloudflareApiToken: "t" });
@@ -23,7 +22,7 @@ Deno.test("imageGeneratorFromConfig() falls back to the local placeholder", () =
 });
 
 Deno.test("imageGeneratorFromConfig() sends requests to cloudflareApiBaseUrl", async () => {
-  await using fake = startFakeWorkersAi(() => envelope(encodeBase64(JPEG_BYTES)));
+  await using fake = startFakeWorkersAi(() => envelope(JPEG_BYTES.toBase64()));
   const image = imageGeneratorFromConfig({
     cloudflareAccountId: "acc",
     cloudflareApiToken: "tok",

@@ -15,8 +15,8 @@
  * @module
  */
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
-import { randomToken } from "../auth/crypto.ts";
-import { keys } from "../lib/kv_keys.ts";
+import { randomToken } from "../../auth/crypto.ts";
+import { keys } from "../../lib/kv_keys.ts";
 import type { KvPoller } from "./kv_poller.ts";
 
 /** Bytes per chunk: below the 64 KiB value limit with room for the key and framing. */

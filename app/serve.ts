@@ -11,11 +11,11 @@ import { GrantStore } from "../auth/grants.ts";
 import { checkKeyChange } from "../auth/key_change.ts";
 import { createWorkOS } from "../auth/workos.ts";
 import { type AuthKitEmulator, createAuthKitEmulator } from "../emulator/app.ts";
-import { type AppDeps, createApp, type Service } from "../routes/app.ts";
-import { type Config, ConfigError, type ConfigProblem, loadConfig } from "./config.ts";
-import { assertWritable } from "./kv_probe.ts";
-import { retryOnLock } from "./kv_retry.ts";
-import { errorFields, log } from "./log.ts";
+import { type AppDeps, createApp, type Service } from "./app.ts";
+import { type Config, ConfigError, type ConfigProblem, loadConfig } from "../lib/config.ts";
+import { assertWritable } from "../lib/kv_probe.ts";
+import { retryOnLock } from "../lib/kv_retry.ts";
+import { errorFields, log } from "../lib/log.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -47,7 +47,7 @@ export interface StartOptions {
  * Starts the service. Every startup problem (the port, the host name, the KV location, the demo users
  * file) is collected and thrown together as one {@linkcode ConfigError}, each naming its variable and
  * the fix.
- * @throws {import("./config.ts").ConfigError} for a bad configuration or environment.
+ * @throws {import("../lib/config.ts").ConfigError} for a bad configuration or environment.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   let config = loadConfig(options.env);

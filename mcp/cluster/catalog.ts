@@ -13,12 +13,12 @@
  * @module
  */
 import { z } from "zod";
-import { sha256 } from "../auth/crypto.ts";
-import { keys } from "../lib/kv_keys.ts";
+import { sha256 } from "../../auth/crypto.ts";
+import { keys } from "../../lib/kv_keys.ts";
 import type { KvEventBus } from "./bus.ts";
-import { SERVER_INFO } from "./server.ts";
-import { inputSchemaOf, type ToolDefinition } from "./tool.ts";
-import { TOOLS } from "./tools/mod.ts";
+import { SERVER_INFO } from "../server.ts";
+import { inputSchemaOf, type ToolDefinition } from "../tool.ts";
+import { TOOLS } from "../tools/mod.ts";
 
 /** The fingerprint of `tools` as served by this version. */
 export async function catalogFingerprint(

@@ -13,10 +13,10 @@
  * @see 2025-11-25 basic/transports.mdx §Resumability and Redelivery
  * @module
  */
-import { randomToken } from "../auth/crypto.ts";
-import { keys } from "../lib/kv_keys.ts";
-import { errorFields, log } from "../lib/log.ts";
-import { createSseStream, SSE_HEADERS, type SseStream } from "./sse_stream.ts";
+import { randomToken } from "../../auth/crypto.ts";
+import { keys } from "../../lib/kv_keys.ts";
+import { errorFields, log } from "../../lib/log.ts";
+import { createSseStream, SSE_HEADERS, type SseStream } from "../sse_stream.ts";
 
 /** How long the events of a POST stream stay replayable. */
 export const POST_EVENT_TTL_MS = 5 * 60_000;

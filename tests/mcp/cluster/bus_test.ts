@@ -1,9 +1,9 @@
 import { assertEquals } from "@std/assert";
 import type { ServerEvent } from "@modelcontextprotocol/server";
-import { type BusEvent, KvEventBus } from "../../mcp/bus.ts";
-import { KvPoller } from "../../mcp/kv_poller.ts";
-import { sharedKv } from "../helpers/kv.ts";
-import { keys } from "../../lib/kv_keys.ts";
+import { type BusEvent, KvEventBus } from "../../../mcp/cluster/bus.ts";
+import { KvPoller } from "../../../mcp/cluster/kv_poller.ts";
+import { sharedKv } from "../../helpers/kv.ts";
+import { keys } from "../../../lib/kv_keys.ts";
 
 /** Two instances on one KV file; polls are driven by hand (no timers race the assertions). */
 async function twoInstances() {

@@ -1,8 +1,8 @@
 import { assertEquals } from "@std/assert";
-import type { Grant } from "../../auth/grants.ts";
-import { TOKEN_CACHE_MS } from "../../auth/token_cache.ts";
-import { keys } from "../../lib/kv_keys.ts";
-import { type GrantChange, GrantWatcher } from "../../mcp/list_changed.ts";
+import type { Grant } from "../../../auth/grants.ts";
+import { TOKEN_CACHE_MS } from "../../../auth/token_cache.ts";
+import { keys } from "../../../lib/kv_keys.ts";
+import { type GrantChange, GrantWatcher } from "../../../mcp/cluster/grant_watcher.ts";
 
 const NOW = 1_000_000;
 

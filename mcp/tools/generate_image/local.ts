@@ -6,7 +6,7 @@
  * @module
  */
 import { encode } from "fast-png";
-import type { ImageGenerator } from "../tool.ts";
+import type { ImageGenerator } from "../../tool.ts";
 
 /** Side length of the square placeholder image, in pixels. */
 export const LOCAL_IMAGE_SIZE = 256;

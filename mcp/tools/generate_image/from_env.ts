@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ImageGenerator } from "../tool.ts";
+import type { ImageGenerator } from "../../tool.ts";
 import { createLocalImageGenerator } from "./local.ts";
 import { createWorkersAiImageGenerator } from "./workers_ai.ts";
 

@@ -1,10 +1,10 @@
 import { assertEquals, assertNotEquals } from "@std/assert";
-import type { BusEvent } from "../../mcp/bus.ts";
-import { KvEventBus } from "../../mcp/bus.ts";
-import { announceCatalog, catalogFingerprint } from "../../mcp/catalog.ts";
-import { KvPoller } from "../../mcp/kv_poller.ts";
-import { TOOLS } from "../../mcp/tools/mod.ts";
-import { sharedKv } from "../helpers/kv.ts";
+import type { BusEvent } from "../../../mcp/cluster/bus.ts";
+import { KvEventBus } from "../../../mcp/cluster/bus.ts";
+import { announceCatalog, catalogFingerprint } from "../../../mcp/cluster/catalog.ts";
+import { KvPoller } from "../../../mcp/cluster/kv_poller.ts";
+import { TOOLS } from "../../../mcp/tools/mod.ts";
+import { sharedKv } from "../../helpers/kv.ts";
 
 Deno.test("catalogFingerprint() is stable and changes with any tool's description or schema", async () => {
   const base = await catalogFingerprint();

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { loadConfig } from "./config.ts";
+import { loadConfig } from "../lib/config.ts";
 import { localKvDir } from "./serve.ts";
 
 /** The file name of the kept key, in the KV file's folder. */
@@ -16,7 +16,7 @@ export const DEV_KEY_FILE = "cookie-encryption-key";
 /**
  * `env` with COOKIE_ENCRYPTION_KEY filled from the kept key file (made when missing) where that applies;
  * `keyFile` names the file, for the startup line.
- * @throws {import("./config.ts").ConfigError} for a bad configuration, as {@linkcode loadConfig}.
+ * @throws {import("../lib/config.ts").ConfigError} for a bad configuration, as {@linkcode loadConfig}.
  */
 export async function withStableDevKey(
   env: Record<string, string | undefined>,

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { banner, clientEntryName } from "../../lib/banner.ts";
+import { banner, clientEntryName } from "../../app/banner.ts";
 import { loadConfig } from "../../lib/config.ts";
 
 Deno.test("banner() names the MCP URL, the mode, the demo users, /account and a line per client", () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Config, resources } from "./config.ts";
+import { type Config, resources } from "../lib/config.ts";
 
 /** What the banner shows besides the configuration. */
 export interface BannerInput {

@@ -1,10 +1,10 @@
 import { assert, assertEquals } from "@std/assert";
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
-import { keys } from "../../lib/kv_keys.ts";
-import { KvPoller } from "../../mcp/kv_poller.ts";
-import { SseRelay } from "../../mcp/sse_relay.ts";
-import { sharedKv } from "../helpers/kv.ts";
-import { waitFor } from "../helpers/mcp_clients.ts";
+import { keys } from "../../../lib/kv_keys.ts";
+import { KvPoller } from "../../../mcp/cluster/kv_poller.ts";
+import { SseRelay } from "../../../mcp/cluster/sse_relay.ts";
+import { sharedKv } from "../../helpers/kv.ts";
+import { waitFor } from "../../helpers/mcp_clients.ts";
 
 const MESSAGE: JSONRPCMessage = { jsonrpc: "2.0", id: 7, result: { content: [] } };
 

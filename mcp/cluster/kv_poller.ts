@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { errorFields, log } from "../lib/log.ts";
+import { errorFields, log } from "../../lib/log.ts";
 
 /** Default poll interval: the added delivery latency of a cross-instance message is about half this. */
 export const POLL_INTERVAL_MS = 100;
