@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isLoopbackHost } from "../lib/loopback.ts";
 
 const FORBIDDEN_SCHEMES = new Set([
   "javascript:",
@@ -20,10 +21,7 @@ const FORBIDDEN_SCHEMES = new Set([
 ]);
 const SCHEME = /^[a-z][a-z0-9+.-]*:$/;
 
-/** Whether `host` (as `URL.hostname` gives it) is a loopback host. */
-export function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
-}
+export { isLoopbackHost };
 
 /**
  * Why `uri` may not be registered as a redirect URI, or null when it may.

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { isLoopbackHost } from "../auth/redirect_uri.ts";
+import { isLoopbackHost } from "./loopback.ts";
 
 /** Validated configuration. URLs carry no trailing slash. */
 export interface Config {
