@@ -37,6 +37,8 @@ import { rateLimitAnonymous } from "../routes/rate_limits.ts";
 import { callbackRoutes } from "../routes/callback.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { homeRoutes } from "../routes/home.ts";
+import { bearerFor } from "../auth/bearer.ts";
+import { allowedOrigins } from "../mcp/origin.ts";
 import { mcpRoutes } from "../routes/mcp.ts";
 import { oauthRoutes } from "../routes/oauth.ts";
 import { sseRoutes } from "../routes/sse.ts";
@@ -198,8 +200,17 @@ export function createApp(input: AppDeps): Service {
     sessionIdleMs: deps.config.mcp.sessionIdleSeconds * 1000,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  app.route("/", mcpRoutes(auth, mcp, grantLimits));
-  app.route("/", sseRoutes(auth, mcp, grantLimits));
+  // Each MCP endpoint's bearer check is built once here and handed to its routes.
+  const origins = allowedOrigins(deps.config);
+  const bearer = (which: "mcp" | "sse") =>
+    bearerFor(which, {
+      config: deps.config,
+      tokens: auth.tokens,
+      freshness: auth.freshness,
+      cache: auth.tokenCache,
+    });
+  app.route("/", mcpRoutes({ bearer: bearer("mcp"), allowedOrigins: origins }, mcp, grantLimits));
+  app.route("/", sseRoutes({ bearer: bearer("sse"), allowedOrigins: origins }, mcp, grantLimits));
   app.route(
     "/",
     accountRoutes(auth, {

@@ -9,7 +9,9 @@
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { type Freshness, GrantRevokedError, PermissionsStaleError } from "./freshness.ts";
+import { type Config, resources } from "../lib/config.ts";
 import type { Identity } from "./identity.ts";
+import { protectedResourceMetadataUrl } from "./metadata.ts";
 import type { TokenCache } from "./token_cache.ts";
 import type { TokenStore } from "./tokens.ts";
 
@@ -137,4 +139,26 @@ export function requireBearer(
 /** Escapes a quoted-string (RFC 7230 §3.2.6). */
 function quote(value: string): string {
   return value.replace(/[\\"]/g, (ch) => `\\${ch}`);
+}
+
+/**
+ * The bearer check for one of our MCP endpoints (`mcp`: Streamable HTTP, `sse`: 2024-11-05 SSE),
+ * built once by the app and handed to that endpoint's routes.
+ */
+export function bearerFor(
+  which: "mcp" | "sse",
+  deps: {
+    config: Pick<Config, "publicUrl">;
+    tokens: TokenStore;
+    freshness: Freshness;
+    cache?: TokenCache;
+  },
+): MiddlewareHandler<{ Variables: BearerVariables }> {
+  return requireBearer({
+    tokens: deps.tokens,
+    resources: [resources(deps.config)[which]],
+    resourceMetadataUrl: protectedResourceMetadataUrl(deps.config, which),
+    freshness: deps.freshness,
+    ...(deps.cache ? { cache: deps.cache } : {}),
+  });
 }

@@ -18,11 +18,8 @@ import {
   isLegacyRequest,
   LATEST_PROTOCOL_VERSION,
 } from "@modelcontextprotocol/server";
-import { type Context, Hono } from "hono";
-import { type BearerVariables, requireBearer } from "../auth/bearer.ts";
-import { protectedResourceMetadataUrl } from "../auth/metadata.ts";
-import type { AuthServices } from "../auth/services.ts";
-import { resources } from "../lib/config.ts";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { BearerVariables } from "../auth/bearer.ts";
 import {
   ERROR_CODES,
   forbiddenCall,
@@ -36,7 +33,7 @@ import {
 import { GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
 import type { FastPath, FastRequest } from "../mcp/fast_path.ts";
 import { watchListen } from "../mcp/listen.ts";
-import { allowedOrigins, checkOrigin, mcpCors } from "../mcp/origin.ts";
+import { checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { authInfoFor, reportRefusal } from "../mcp/server.ts";
 import type { SessionRecord } from "../mcp/sessions.ts";
@@ -47,27 +44,23 @@ export const SESSION_HEADER = "mcp-session-id";
 
 type Env = { Variables: BearerVariables };
 
+/** What the `/mcp` routes use: the bearer check built for `/mcp`, the allowed browser origins. */
+export interface McpRouteDeps {
+  bearer: MiddlewareHandler<Env>;
+  allowedOrigins: readonly string[];
+}
+
 /** `/mcp` routes. */
-export function mcpRoutes(
-  auth: AuthServices,
-  mcp: McpRuntime,
-  limits: GrantLimits,
-): Hono<Env> {
+export function mcpRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimits): Hono<Env> {
   const app = new Hono<Env>();
 
   app.onError(mcpErrorHandler);
-  const allowed = allowedOrigins(auth.config);
+  const allowed = deps.allowedOrigins;
   app.use(
     "/mcp",
     checkOrigin({ allowed }),
     mcpCors({ allowed, methods: ["GET", "POST", "DELETE"] }),
-    requireBearer({
-      tokens: auth.tokens,
-      resources: [resources(auth.config).mcp],
-      resourceMetadataUrl: protectedResourceMetadataUrl(auth.config, "mcp"),
-      freshness: auth.freshness,
-      cache: auth.tokenCache,
-    }),
+    deps.bearer,
   );
 
   app.post("/mcp", async (c) => {

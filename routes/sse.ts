@@ -11,10 +11,8 @@
  */
 import { type JSONRPCMessage, parseJSONRPCMessage } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
-import { type BearerVariables, requireBearer } from "../auth/bearer.ts";
-import { protectedResourceMetadataUrl } from "../auth/metadata.ts";
-import type { AuthServices } from "../auth/services.ts";
-import { resources } from "../lib/config.ts";
+import type { BearerVariables } from "../auth/bearer.ts";
+import type { McpRouteDeps } from "./mcp.ts";
 import {
   ERROR_CODES,
   forbiddenCallReply,
@@ -24,7 +22,7 @@ import {
   shuttingDown,
 } from "../mcp/jsonrpc.ts";
 import { type GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
-import { allowedOrigins, checkOrigin, mcpCors } from "../mcp/origin.ts";
+import { checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { authInfoFor, reportRefusal } from "../mcp/server.ts";
 import { SSE_HEADERS } from "../mcp/sse_stream.ts";
@@ -34,18 +32,12 @@ export const MESSAGES_PATH = "/messages";
 
 type Env = { Variables: BearerVariables };
 
-/** `/sse` and `/messages` routes. */
-export function sseRoutes(auth: AuthServices, mcp: McpRuntime, limits: GrantLimits): Hono<Env> {
+/** `/sse` and `/messages` routes; `deps.bearer` is the check built for the `/sse` resource. */
+export function sseRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimits): Hono<Env> {
   const app = new Hono<Env>();
-  const allowed = allowedOrigins(auth.config);
+  const allowed = deps.allowedOrigins;
   const origin = checkOrigin({ allowed });
-  const bearer = requireBearer({
-    tokens: auth.tokens,
-    resources: [resources(auth.config).sse],
-    resourceMetadataUrl: protectedResourceMetadataUrl(auth.config, "sse"),
-    freshness: auth.freshness,
-    cache: auth.tokenCache,
-  });
+  const bearer = deps.bearer;
   app.onError(mcpErrorHandler);
   app.use("/sse", origin, mcpCors({ allowed, methods: ["GET"] }), bearer);
   app.use(MESSAGES_PATH, origin, mcpCors({ allowed, methods: ["POST"] }), bearer);
