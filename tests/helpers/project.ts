@@ -12,6 +12,7 @@ const PARTS = [
   "deno.json",
   "deno.lock",
   "main.ts",
+  "app",
   "lib",
   "routes",
   "auth",
