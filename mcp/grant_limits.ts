@@ -12,7 +12,7 @@
  */
 import { keys } from "../lib/kv_keys.ts";
 import type { Identity } from "../auth/identity.ts";
-import { ERROR_CODES, jsonRpcError } from "./jsonrpc.ts";
+import { ERROR_CODES, McpHttpError } from "./jsonrpc.ts";
 import type { SessionRecord } from "./sessions.ts";
 import type { SseRecord } from "./sse_sessions.ts";
 
@@ -47,10 +47,10 @@ export class GrantLimits {
    * Reserves a stream for `grantId`; resolves to its release (call once, when the stream ends), or a
    * 429 response when the grant already holds the most it may.
    */
-  acquireStream(grantId: string): (() => void) | Response {
+  acquireStream(grantId: string): () => void {
     const open = this.streams(grantId);
     if (open >= this.#options.maxStreams) {
-      return tooMany(
+      throw tooMany(
         `this grant already holds ${open} open streams (MAX_STREAMS_PER_GRANT=${this.#options.maxStreams}); close one first`,
       );
     }
@@ -66,7 +66,7 @@ export class GrantLimits {
   }
 
   /** A 429 response when `identity`'s grant already has the most live sessions it may, else null. */
-  async refuseNewSession(identity: Identity): Promise<Response | null> {
+  async assertRoomForSession(identity: Identity): Promise<void> {
     const { kv, maxSessions, sessionIdleMs } = this.#options;
     const now = (this.#options.now ?? Date.now)();
     let live = 0;
@@ -76,8 +76,8 @@ export class GrantLimits {
     for await (const e of kv.list<SseRecord>({ prefix: keys.sseSessions(identity.userId) })) {
       if (e.value.grantId === identity.grantId) live++;
     }
-    if (live < maxSessions) return null;
-    return tooMany(
+    if (live < maxSessions) return;
+    throw tooMany(
       `this grant already has ${live} live sessions (MAX_SESSIONS_PER_GRANT=${maxSessions}); end one with DELETE first`,
     );
   }
@@ -111,8 +111,8 @@ export function releaseOnEnd(
   });
 }
 
-function tooMany(message: string): Response {
-  return jsonRpcError(429, ERROR_CODES.badRequest, `Too Many Requests: ${message}`, {
+function tooMany(message: string): McpHttpError {
+  return new McpHttpError(429, ERROR_CODES.badRequest, `Too Many Requests: ${message}`, {
     headers: { "retry-after": "5" },
   });
 }

@@ -51,11 +51,48 @@ export function jsonRpcError(
 }
 
 /**
+ * An MCP request refused at the HTTP edge (bad version, no session, too many streams, shutting down, …):
+ * the MCP layer's one error type. Thrown anywhere below a route, answered in one place
+ * ({@linkcode mcpErrorHandler}) as a JSON-RPC error with its HTTP status, as `OAuthError` is for OAuth.
+ */
+export class McpHttpError extends Error {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The JSON-RPC error code. */
+  readonly code: number;
+  /** The error's `data`, if any. */
+  readonly data: unknown;
+  /** Extra response headers (`Retry-After`, `Allow`). */
+  readonly headers: Record<string, string>;
+  constructor(
+    status: number,
+    code: number,
+    message: string,
+    options: { data?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "McpHttpError";
+    this.status = status;
+    this.code = code;
+    this.data = options.data;
+    this.headers = options.headers ?? {};
+  }
+
+  /** The JSON-RPC error response. */
+  toResponse(): Response {
+    return jsonRpcError(this.status, this.code, this.message, {
+      ...(this.data === undefined ? {} : { data: this.data }),
+      headers: this.headers,
+    });
+  }
+}
+
+/**
  * A 503 for a new stream on an instance that is shutting down; the client retries (the next attempt
  * lands on another instance).
  */
-export function shuttingDown(): Response {
-  return jsonRpcError(
+export function shuttingDown(): McpHttpError {
+  return new McpHttpError(
     503,
     ERROR_CODES.badRequest,
     "Service Unavailable: this instance is shutting down; retry",
@@ -63,15 +100,25 @@ export function shuttingDown(): Response {
   );
 }
 
+/** A 405 naming the methods `path` answers. */
+export function methodNotAllowed(allow: string, message = "Method not allowed."): McpHttpError {
+  return new McpHttpError(405, ERROR_CODES.badRequest, message, { headers: { allow } });
+}
+
+/** The 404 that makes a client start a new session. */
+export function sessionNotFound(): McpHttpError {
+  return new McpHttpError(404, ERROR_CODES.sessionNotFound, "Session not found");
+}
+
 /**
- * A 400 when the `MCP-Protocol-Version` header names a version we do not serve, else null. Absent is
- * fine: the session's negotiated version applies (2025-03-26 clients send none).
+ * Throws a 400 when the `MCP-Protocol-Version` header names a version we do not serve. Absent is fine:
+ * the session's negotiated version applies (2025-03-26 clients send none).
  *
  * @see 2025-06-18 basic/transports.mdx §Protocol Version Header (mcp-spec.md §3 T12)
  */
-export function unsupportedVersion(header: string | undefined): Response | null {
-  if (header === undefined || LEGACY_PROTOCOL_VERSIONS.includes(header)) return null;
-  return jsonRpcError(
+export function assertSupportedVersion(header: string | undefined): void {
+  if (header === undefined || LEGACY_PROTOCOL_VERSIONS.includes(header)) return;
+  throw new McpHttpError(
     400,
     ERROR_CODES.badRequest,
     `Bad Request: Unsupported protocol version "${header.slice(0, 40)}" (supported versions: ${
@@ -132,6 +179,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * keeps its response, storage trouble and refused requests their status; anything else is an internal fault, logged and answered 500 with `-32603`.
  */
 export function mcpErrorHandler(err: Error, c: Context): Response {
+  if (err instanceof McpHttpError) return err.toResponse();
   if (err instanceof HTTPException) return err.getResponse();
   // Storage trouble (503 + Retry-After) and refused requests (413, 429) keep their status.
   const known = apiErrorResponse(err, "jsonrpc");
@@ -145,33 +193,25 @@ export function mcpErrorHandler(err: Error, c: Context): Response {
 }
 
 /**
- * Reads a POST body as JSON: 415 for another content type, 413 over {@linkcode MAX_BODY_BYTES}, 400
- * `-32700` for text that is not JSON.
+ * Reads a POST body as JSON; throws {@linkcode McpHttpError} 415 for another content type, 413 over
+ * {@linkcode MAX_BODY_BYTES}, 400 `-32700` for text that is not JSON.
  */
-export async function readJsonBody(
-  request: Request,
-): Promise<{ body: unknown } | { error: Response }> {
+export async function readJsonBody(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/json") {
-    return {
-      error: jsonRpcError(
-        415,
-        ERROR_CODES.badRequest,
-        "Unsupported Media Type: Content-Type must be application/json",
-      ),
-    };
+    throw new McpHttpError(
+      415,
+      ERROR_CODES.badRequest,
+      "Unsupported Media Type: Content-Type must be application/json",
+    );
   }
-  const tooLarge = () => ({
-    error: jsonRpcError(413, ERROR_CODES.badRequest, "Payload Too Large"),
-  });
-  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) return tooLarge();
+  const tooLarge = () => new McpHttpError(413, ERROR_CODES.badRequest, "Payload Too Large");
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooLarge();
   const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) return tooLarge();
+  if (text.length > MAX_BODY_BYTES) throw tooLarge();
   try {
-    return { body: JSON.parse(text) };
+    return JSON.parse(text);
   } catch {
-    return {
-      error: jsonRpcError(400, ERROR_CODES.parseError, "Parse error: the body is not JSON"),
-    };
+    throw new McpHttpError(400, ERROR_CODES.parseError, "Parse error: the body is not JSON");
   }
 }

@@ -21,14 +21,17 @@ import {
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { BearerVariables } from "../auth/bearer.ts";
 import {
+  assertSupportedVersion,
   ERROR_CODES,
   forbiddenCall,
   jsonRpcError,
   LEGACY_PROTOCOL_VERSIONS,
   mcpErrorHandler,
+  McpHttpError,
+  methodNotAllowed,
   readJsonBody,
+  sessionNotFound,
   shuttingDown,
-  unsupportedVersion,
 } from "../mcp/jsonrpc.ts";
 import { GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
 import type { FastPath, FastRequest } from "../mcp/fast_path.ts";
@@ -64,9 +67,7 @@ export function mcpRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
   );
 
   app.post("/mcp", async (c) => {
-    const read = await readJsonBody(c.req.raw);
-    if ("error" in read) return read.error;
-    const { body } = read;
+    const body = await readJsonBody(c.req.raw);
     const identity = c.var.identity;
     const refusedHook = reportRefusal(mcp.services, identity);
     const fast = mcp.fast?.accept(c.req.raw.headers, body);
@@ -79,9 +80,8 @@ export function mcpRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
         : null;
       if (refused) return refused;
       const listen = c.req.header("mcp-method") === "subscriptions/listen";
-      if (listen && mcp.draining) return shuttingDown();
+      if (listen && mcp.draining) throw shuttingDown();
       const release = listen ? limits.acquireStream(identity.grantId) : null;
-      if (release instanceof Response) return release;
       const res = await mcp.modern.fetch(c.req.raw, { authInfo, parsedBody: body });
       if (!listen) {
         mcp.fast?.learn(body, res.status);
@@ -104,14 +104,8 @@ export function mcpRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
     const initialize = isInitializeRequest(body);
     const oversized = initialize ? oversizedInit(body) : null;
     if (oversized) return oversized;
-    const crowded = initialize ? await limits.refuseNewSession(identity) : null;
-    if (crowded) return crowded;
-    let session: SessionRecord | null = null;
-    if (!initialize) {
-      const found = await requireSession(c, mcp);
-      if (found instanceof Response) return found;
-      session = found;
-    }
+    if (initialize) await limits.assertRoomForSession(identity);
+    const session = initialize ? null : await requireSession(c, mcp);
     const refused = forbiddenCall(body, identity, refusedHook);
     if (refused) return withSession(refused, session?.id);
     if (session && mcp.sessions.resumes(session)) {
@@ -129,20 +123,19 @@ export function mcpRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
 
   app.get("/mcp", async (c) => {
     if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
-      return jsonRpcError(
+      throw new McpHttpError(
         406,
         ERROR_CODES.badRequest,
         "Not Acceptable: Client must accept text/event-stream",
       );
     }
-    if (mcp.draining) return shuttingDown();
+    if (mcp.draining) throw shuttingDown();
     const session = await requireSession(c, mcp);
-    if (session instanceof Response) return session;
-    if (mcp.draining) return shuttingDown(); // shutdown began while we read KV
+    if (mcp.draining) throw shuttingDown(); // shutdown began while we read KV
     const lastEventId = c.req.header("last-event-id") ?? null;
     const replay = await mcp.sessions.replayPost(session, lastEventId, mcp.config.mcp.pollMs);
     if (replay === null) {
-      return jsonRpcError(
+      throw new McpHttpError(
         400,
         ERROR_CODES.badRequest,
         "Bad Request: Last-Event-ID names no resumable stream of this session",
@@ -157,7 +150,6 @@ export function mcpRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
       });
     }
     const release = limits.acquireStream(c.var.identity.grantId);
-    if (release instanceof Response) return release;
     const stream = mcp.sessions.openStream(session, undefined, lastEventId);
     return new Response(releaseOnEnd(stream.body, release), {
       headers: { ...SSE_HEADERS, [SESSION_HEADER]: session.id },
@@ -166,15 +158,13 @@ export function mcpRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
 
   app.delete("/mcp", async (c) => {
     const session = await requireSession(c, mcp);
-    if (session instanceof Response) return session;
     await mcp.sessions.end(session);
     return new Response(null, { status: 200 });
   });
 
-  app.all("/mcp", () =>
-    jsonRpcError(405, ERROR_CODES.badRequest, "Method not allowed.", {
-      headers: { allow: "GET, POST, DELETE" },
-    }));
+  app.all("/mcp", () => {
+    throw methodNotAllowed("GET, POST, DELETE");
+  });
   return app;
 }
 
@@ -190,12 +180,7 @@ async function serveFast(
   body: unknown,
   onRefused: (tool: string, missing: string[]) => void,
 ): Promise<Response> {
-  let session: SessionRecord | undefined;
-  if (request.era === "legacy") {
-    const found = await requireSession(c, mcp);
-    if (found instanceof Response) return found;
-    session = found;
-  }
+  const session = request.era === "legacy" ? await requireSession(c, mcp) : undefined;
   const refused = forbiddenCall(body, c.var.identity, onRefused);
   if (refused) return withSession(refused, session?.id);
   // A lost connection must not lose a tool's result in a session that resumes (2025-11-25
@@ -211,24 +196,24 @@ async function serveFast(
 }
 
 /**
- * The request's session, or the error response: 400 for an unsupported `MCP-Protocol-Version` or a
- * missing session id, 404 for an unknown, ended, idle or foreign one (the client re-initializes on 404).
+ * The request's session; throws {@linkcode McpHttpError} 400 for an unsupported `MCP-Protocol-Version`
+ * or a missing session id, 404 for an unknown, ended, idle or foreign one (the client re-initializes).
  *
  * @see 2025-11-25 basic/transports.mdx §Session Management items 3–4 (never conflate 400 and 404)
  */
-async function requireSession(c: Context<Env>, mcp: McpRuntime): Promise<SessionRecord | Response> {
-  const bad = unsupportedVersion(c.req.header("mcp-protocol-version"));
-  if (bad) return bad;
+async function requireSession(c: Context<Env>, mcp: McpRuntime): Promise<SessionRecord> {
+  assertSupportedVersion(c.req.header("mcp-protocol-version"));
   const id = c.req.header(SESSION_HEADER);
   if (!id) {
-    return jsonRpcError(
+    throw new McpHttpError(
       400,
       ERROR_CODES.badRequest,
       "Bad Request: Mcp-Session-Id header is required",
     );
   }
   const session = await mcp.sessions.find(c.var.identity, id);
-  return session ?? jsonRpcError(404, ERROR_CODES.sessionNotFound, "Session not found");
+  if (!session) throw sessionNotFound();
+  return session;
 }
 
 /** The most of `clientInfo`, and of `capabilities`, a session record keeps (KV values: 64 KiB). */

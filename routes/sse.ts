@@ -16,9 +16,11 @@ import type { McpRouteDeps } from "./mcp.ts";
 import {
   ERROR_CODES,
   forbiddenCallReply,
-  jsonRpcError,
   mcpErrorHandler,
+  McpHttpError,
+  methodNotAllowed,
   readJsonBody,
+  sessionNotFound,
   shuttingDown,
 } from "../mcp/jsonrpc.ts";
 import { type GrantLimits, releaseOnEnd } from "../mcp/grant_limits.ts";
@@ -43,11 +45,9 @@ export function sseRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
   app.use(MESSAGES_PATH, origin, mcpCors({ allowed, methods: ["POST"] }), bearer);
 
   app.get("/sse", async (c) => {
-    if (mcp.draining) return shuttingDown();
-    const crowded = await limits.refuseNewSession(c.var.identity);
-    if (crowded) return crowded;
+    if (mcp.draining) throw shuttingDown();
+    await limits.assertRoomForSession(c.var.identity);
     const release = limits.acquireStream(c.var.identity.grantId);
-    if (release instanceof Response) return release;
     const stream = await mcp.sse.open(c.var.identity, MESSAGES_PATH).catch((err) => {
       release();
       throw err;
@@ -55,27 +55,18 @@ export function sseRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
     if (mcp.draining) { // shutdown began while the record was written
       stream.close();
       release();
-      return shuttingDown();
+      throw shuttingDown();
     }
     return new Response(releaseOnEnd(stream.body, release), { headers: SSE_HEADERS });
   });
-  app.all(
-    "/sse",
-    () =>
-      jsonRpcError(
-        405,
-        ERROR_CODES.badRequest,
-        "Method not allowed: open the stream with GET /sse",
-        {
-          headers: { allow: "GET" },
-        },
-      ),
-  );
+  app.all("/sse", () => {
+    throw methodNotAllowed("GET", "Method not allowed: open the stream with GET /sse");
+  });
 
   app.post(MESSAGES_PATH, async (c) => {
     const id = c.req.query("sessionId");
     if (!id) {
-      return jsonRpcError(
+      throw new McpHttpError(
         400,
         ERROR_CODES.badRequest,
         "Bad Request: sessionId query parameter is required",
@@ -83,14 +74,13 @@ export function sseRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
     }
     const identity = c.var.identity;
     const session = await mcp.sse.find(identity, id);
-    if (!session) return notFound();
-    const read = await readJsonBody(c.req.raw);
-    if ("error" in read) return read.error;
+    if (!session) throw sessionNotFound();
+    const body = await readJsonBody(c.req.raw);
     let message: JSONRPCMessage;
     try {
-      message = parseJSONRPCMessage(read.body);
+      message = parseJSONRPCMessage(body);
     } catch {
-      return jsonRpcError(
+      throw new McpHttpError(
         400,
         ERROR_CODES.invalidRequest,
         "Invalid Request: not a JSON-RPC message",
@@ -101,18 +91,11 @@ export function sseRoutes(deps: McpRouteDeps, mcp: McpRuntime, limits: GrantLimi
       ? [refused]
       : await mcp.dispatch(message, authInfoFor(identity, c.var.accessToken), c.req.raw.signal);
     const delivered = await mcp.sse.deliver(session, output);
-    return delivered ? new Response(null, { status: 202 }) : notFound();
+    if (!delivered) throw sessionNotFound();
+    return new Response(null, { status: 202 });
   });
-  app.all(
-    MESSAGES_PATH,
-    () =>
-      jsonRpcError(405, ERROR_CODES.badRequest, "Method not allowed.", {
-        headers: { allow: "POST" },
-      }),
-  );
+  app.all(MESSAGES_PATH, () => {
+    throw methodNotAllowed("POST");
+  });
   return app;
-}
-
-function notFound(): Response {
-  return jsonRpcError(404, ERROR_CODES.sessionNotFound, "Session not found");
 }

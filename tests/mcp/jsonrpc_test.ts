@@ -1,11 +1,12 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { Hono } from "hono";
 import {
+  assertSupportedVersion,
   forbiddenCall,
   forbiddenCallReply,
   mcpErrorHandler,
+  McpHttpError,
   readJsonBody,
-  unsupportedVersion,
 } from "../../mcp/jsonrpc.ts";
 
 const call = (name: string, id: unknown = 3) => ({
@@ -46,11 +47,12 @@ Deno.test("forbiddenCall() answers HTTP 200 with the JSON-RPC error", async () =
   assertEquals((await res.json()).error.code, -32602);
 });
 
-Deno.test("unsupportedVersion() accepts absent and 2025-era versions, refuses others with 400", async () => {
-  assertEquals(unsupportedVersion(undefined), null);
-  assertEquals(unsupportedVersion("2025-03-26"), null);
-  assertEquals(unsupportedVersion("2025-11-25"), null);
-  const res = unsupportedVersion("1999-01-01")!;
+Deno.test("assertSupportedVersion() accepts absent and 2025-era versions, refuses others with 400", async () => {
+  assertSupportedVersion(undefined);
+  assertSupportedVersion("2025-03-26");
+  assertSupportedVersion("2025-11-25");
+  const err = assertThrows(() => assertSupportedVersion("1999-01-01"), McpHttpError);
+  const res = err.toResponse();
   assertEquals(res.status, 400);
   const body = await res.json();
   assertEquals(body.error.data.requested, "1999-01-01");
@@ -64,15 +66,12 @@ Deno.test("readJsonBody() refuses other content types, oversized and unparseable
       headers: { "content-type": type, ...(length ? { "content-length": length } : {}) },
       body,
     });
-  assertEquals(await readJsonBody(req('{"a":1}', "application/json; charset=utf-8")), {
-    body: { a: 1 },
-  });
-  const wrong = await readJsonBody(req("{}", "text/plain"));
-  assertEquals("error" in wrong && wrong.error.status, 415);
-  const broken = await readJsonBody(req("{"));
-  assertEquals("error" in broken && broken.error.status, 400);
-  const big = await readJsonBody(req("{}", "application/json", String(5 * 1024 * 1024)));
-  assertEquals("error" in big && big.error.status, 413);
+  assertEquals(await readJsonBody(req('{"a":1}', "application/json; charset=utf-8")), { a: 1 });
+  const status = async (request: Request) =>
+    (await assertRejects(() => readJsonBody(request), McpHttpError)).status;
+  assertEquals(await status(req("{}", "text/plain")), 415);
+  assertEquals(await status(req("{")), 400);
+  assertEquals(await status(req("{}", "application/json", String(5 * 1024 * 1024))), 413);
 });
 
 Deno.test("mcpErrorHandler() answers internal faults with -32603, also inside a mounted sub-app", async () => {
