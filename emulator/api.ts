@@ -1,8 +1,8 @@
 /**
  * The emulator's key-protected JSON API: session revocation, user lookup and audit-log events.
  *
- * @see https://workos.com/docs/reference/authkit/session/revoke (`POST /user_management/sessions/revoke`)
- * @see https://workos.com/docs/reference/authkit/user/get (`GET /user_management/users/{id}`)
+ * @see https://workos.com/docs/reference/authkit/session (revoking a session)
+ * @see https://workos.com/docs/reference/authkit/user (getting a user)
  * @see https://workos.com/docs/reference/audit-logs/event/create (`POST /audit_logs/events`)
  * @module
  */
