@@ -27,6 +27,7 @@ import { guardKv } from "../lib/kv_guard.ts";
 import { errorFields, flushLogs, log } from "../lib/log.ts";
 import { requestLog } from "../routes/request_log.ts";
 import { withTimeout } from "../lib/timeout.ts";
+import { grantRevokedByUser, toolCallEvent } from "../audit/map.ts";
 import { AuditLog } from "../audit/store.ts";
 import { createWorkOSAuditSink } from "../audit/workos_sink.ts";
 import type { ToolCallRecord } from "../mcp/tool.ts";
@@ -81,18 +82,7 @@ export function createApp(input: AppDeps): Service {
     sinks: deps.config.workosAuditLogs ? [createWorkOSAuditSink(deps.workos)] : [],
   });
   const auth = createAuthServices({ ...deps, audit });
-  const onToolCall = (r: ToolCallRecord) =>
-    void audit.record({
-      action: r.outcome === "refused" ? "mcp.tool_refused" : "mcp.tool_called",
-      userId: r.identity.userId,
-      organizationId: r.identity.organizationId,
-      clientId: r.identity.clientId,
-      grantId: r.identity.grantId,
-      tool: r.tool,
-      outcome: r.outcome,
-      durationMs: r.durationMs,
-      ...(r.detail ? { detail: r.detail } : {}),
-    });
+  const onToolCall = (call: ToolCallRecord) => void audit.record(toolCallEvent(call));
   const mcp = createMcpRuntime({
     kv: deps.kv,
     config: deps.config,
@@ -224,15 +214,7 @@ export function createApp(input: AppDeps): Service {
         })),
       organizationName: organizationNames(deps.workos),
       onRevoke: (grant, session) =>
-        void audit.record({
-          action: "oauth.grant_revoked",
-          userId: session.identity.userId,
-          organizationId: grant.organizationId,
-          clientId: grant.clientId,
-          grantId: grant.id,
-          outcome: "success",
-          detail: "revoked by the user on /account",
-        }),
+        void audit.record(grantRevokedByUser(grant, session.identity.userId)),
     }),
   );
   app.route("/", homeRoutes(deps.config));

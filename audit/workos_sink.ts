@@ -5,7 +5,8 @@
  * queue, one request at a time, retrying transient failures with exponential backoff; the event id is
  * the idempotency key, so a retry of a request WorkOS did receive is not stored twice.
  *
- * @see workos-contract.md §3 and §3.6 (the `POST /audit_logs/events` body)
+ * @see https://workos.com/docs/reference/audit-logs/event/create (the `POST /audit_logs/events` body)
+ * @see https://github.com/workos/workos-node/blob/main/src/audit-logs/audit-logs.ts (`createEvent`)
  * @see audit/README.md (the schema admins define in the WorkOS Dashboard)
  * @module
  */

@@ -1,15 +1,16 @@
 /**
  * Validation of an authorization request (`GET /authorize`). The client and its exact redirect URI are
  * checked before anything else; until both are known good, errors are shown locally and never redirected
- * (mcp-spec AS9; CVE-2025-4143 class). After that, errors go back to the client as RFC 6749 §4.1.2.1
- * redirects carrying `iss` (RFC 9207), automatically only where that cannot make our origin an open
- * redirector: every client here registered itself anonymously, so anyone can register
+ * (MCP authorization §Open Redirection; CVE-2025-4143 class). After that, errors go back to the client
+ * as RFC 6749 §4.1.2.1 redirects carrying `iss` (RFC 9207), automatically only where that cannot make
+ * our origin an open redirector: every client here registered itself anonymously, so anyone can register
  * `https://evil.example/…` and have a bad request bounce a victim there through us (RFC 9700
  * §4.11.2). A redirect URI on a loopback host or with a private-use scheme (RFC 8252 §7.1, §7.3) can
  * only reach software on the user's own device, and those clients wait for `error=` on their callback,
  * so they are redirected at once; for any other redirect URI the error is shown on a page of ours with
  * a link the user may follow.
  *
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization §Open Redirection
  * @module
  */
 import type { Config } from "../lib/config.ts";

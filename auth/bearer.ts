@@ -2,7 +2,7 @@
  * The bearer check in front of every MCP route. It accepts only our own access tokens (opaque, looked up
  * by hash), bound to this resource; a WorkOS token or any other string is refused (no passthrough).
  *
- * @see ../shared/reference/mcp-spec.md §2.1 RS2, RS7–RS10, RS15
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization §Token Requirements, §Token Handling, §Error Handling
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  * @module
  */

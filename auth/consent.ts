@@ -1,8 +1,8 @@
 /**
  * Consent: the per-browser record of approved clients, the CSRF token of the consent form, and the
  * server-side copy of the authorization request awaiting consent. The approval cookie is a signed
- * `__Host-` cookie bound to client ids and redirect URIs together (mcp-spec §2.3, confused-deputy
- * protections): approving a client for its loopback callback does not approve the same client sending
+ * `__Host-` cookie bound to client ids and redirect URIs together (https://modelcontextprotocol.io/docs/tutorials/security/security_best_practices
+ * §Confused Deputy Problem): approving a client for its loopback callback does not approve the same client sending
  * the user to another of its registered redirect URIs.
  *
  * On `http://localhost` the cookies still carry `Secure`: browsers treat localhost as a secure context

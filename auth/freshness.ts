@@ -205,7 +205,7 @@ export class Freshness {
         throw err;
       }
       const sealed = await this.#grants.sealUpstreamRefreshToken(grantId, session.refreshToken);
-      const updated = await this.#save(grantId, (g) => ({
+      const updated = await this.#grants.update(grantId, (g) => ({
         ...g,
         organizationId: session.identity.organizationId,
         role: session.identity.role,
@@ -235,22 +235,6 @@ export class Freshness {
       .set(key, { owner, expiresAt: Date.now() + this.#leaseMs }, { expireIn: this.#leaseMs * 2 })
       .commit();
     return res.ok;
-  }
-
-  /** Applies `change` to the live grant, retrying on concurrent writes; null when it is gone. */
-  async #save(grantId: string, change: (g: Grant) => Grant): Promise<Grant | null> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.#grants.getEntry(grantId);
-      if (!entry.value || entry.value.expiresAt <= this.#now()) return null;
-      const updated = change(entry.value);
-      const res = await this.#kv.atomic().check(entry)
-        .set(keys.grant(grantId), updated, {
-          expireIn: Math.max(1, updated.expiresAt - this.#now()),
-        })
-        .commit();
-      if (res.ok) return updated;
-    }
-    throw new Error(`Cannot save grant ${grantId}: it kept changing concurrently`);
   }
 }
 

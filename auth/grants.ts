@@ -101,6 +101,50 @@ export class GrantStore {
   }
 
   /**
+   * Reads the entry at `key` and grant `id` in one KV round trip (the bearer check reads a token record
+   * and its grant together). The grant is null when unknown, revoked or expired.
+   */
+  async readWith<T>(key: Deno.KvKey, id: string): Promise<[Deno.KvEntryMaybe<T>, Grant | null]> {
+    const [entry, grantEntry] = await this.#kv.getMany<[T, Grant]>([key, keys.grant(id)]);
+    return [entry, live(grantEntry.value, this.#now())];
+  }
+
+  /**
+   * Adds to `op` what issuing tokens does to a grant: a check that `grantEntry` is unchanged (so a grant
+   * revoked or changed meanwhile fails the whole operation) and the grant extended by
+   * {@linkcode GRANT_TTL_MS} from `now` and marked used, together with the user's index entry. The caller
+   * commits `op`. Returns the grant as it will be stored.
+   */
+  extendIn(op: Deno.AtomicOperation, grantEntry: Deno.KvEntry<Grant>, now: number): Grant {
+    const grant = grantEntry.value;
+    const extended: Grant = { ...grant, expiresAt: now + GRANT_TTL_MS, lastUsedAt: now };
+    op.check(grantEntry)
+      .set(keys.grant(grant.id), extended, { expireIn: GRANT_TTL_MS })
+      .set(keys.userGrant(grant.userId, grant.id), grant.clientId, { expireIn: GRANT_TTL_MS });
+    return extended;
+  }
+
+  /**
+   * Applies `change` to the live grant `id` and stores the result, checked against the version read and
+   * retried (up to `attempts` times) when another writer got there first. Resolves to the stored grant, or
+   * null when the grant is gone.
+   * @throws {Error} when the grant kept changing concurrently through every attempt.
+   */
+  async update(id: string, change: (grant: Grant) => Grant, attempts = 5): Promise<Grant | null> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const entry = await this.#kv.get<Grant>(keys.grant(id));
+      const grant = live(entry.value, this.#now());
+      if (!grant) return null;
+      const updated = change(grant);
+      const res = await this.#kv.atomic().check(entry)
+        .set(keys.grant(id), updated, { expireIn: Math.max(1, updated.expiresAt - this.#now()) })
+        .commit();
+      if (res.ok) return updated;
+    }
+    throw new Error(`Cannot update grant "${id}": it kept changing concurrently`);
+  }
+
+  /**
    * Decrypts the grant's WorkOS refresh token.
    * @throws {import("./crypto.ts").SealedValueError} when no configured key opens it (the key changed).
    */
@@ -160,18 +204,11 @@ export class GrantStore {
    * Resolves to the updated grant, or null when the grant is gone.
    */
   async updatePermissions(id: string, permissions: readonly string[]): Promise<Grant | null> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const entry = await this.#kv.get<Grant>(keys.grant(id));
-      const now = this.#now();
-      const grant = live(entry.value, now);
-      if (!grant) return null;
-      const updated: Grant = { ...grant, permissions: [...permissions], permissionsCheckedAt: now };
-      const res = await this.#kv.atomic().check(entry)
-        .set(keys.grant(id), updated, { expireIn: Math.max(1, grant.expiresAt - now) })
-        .commit();
-      if (res.ok) return updated;
-    }
-    throw new Error(`Cannot update permissions of grant "${id}": it kept changing concurrently`);
+    return await this.update(
+      id,
+      (grant) => ({ ...grant, permissions: [...permissions], permissionsCheckedAt: this.#now() }),
+      3,
+    );
   }
 
   /** Ids of the user's live grants. */
@@ -183,6 +220,16 @@ export class GrantStore {
     const grants = await Promise.all(ids.map((id) => this.get(id)));
     return grants.filter((g): g is Grant => g !== null);
   }
+}
+
+/**
+ * The stored grants `ids` (at most 10, the `getMany` limit), in order; null where there is none. Expiry is
+ * not applied (see {@linkcode live}). For readers that hold only the KV handle, such as the poller of the
+ * grants behind open MCP streams; the records are still read here, next to the store that writes them.
+ */
+export async function readGrants(kv: Deno.Kv, ids: readonly string[]): Promise<(Grant | null)[]> {
+  const entries = await kv.getMany<Grant[]>(ids.map((id) => keys.grant(id)));
+  return entries.map((entry) => entry.value);
 }
 
 /** `grant` if it has not expired, else null. */

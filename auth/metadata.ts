@@ -2,7 +2,10 @@
  * Discovery documents: Authorization Server Metadata (RFC 8414) and Protected Resource Metadata
  * (RFC 9728) for each MCP endpoint.
  *
- * @see ../shared/reference/mcp-spec.md §2.1 RS1, RS3; §2.2 AS2–AS5, AS15
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization §Authorization Server Discovery, §Authorization Code Protection
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-3 (well-known Protected Resource Metadata URIs)
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3 (issuer and metadata document)
+ * @see https://www.rfc-editor.org/rfc/rfc9207#section-3 (`authorization_response_iss_parameter_supported`)
  * @module
  */
 import { type Config, resources } from "../lib/config.ts";

@@ -2,7 +2,9 @@
  * Pending upstream authorizations: what we remember between sending the browser to AuthKit and its return
  * to `/callback`. Keyed by the hash of our upstream `state`, single-use, 10 minutes. The same browser also
  * holds the state in a `__Host-` cookie, set just before the redirect and checked at the callback, so a
- * state from another browser's flow is refused (mcp-spec §2.3).
+ * state from another browser's flow is refused.
+ *
+ * @see https://modelcontextprotocol.io/docs/tutorials/security/security_best_practices §Confused Deputy Problem
  *
  * @module
  */

@@ -1,7 +1,8 @@
 /**
  * Resource indicators (RFC 8707): which `resource` values name this server, in canonical form.
  *
- * @see ../shared/reference/mcp-spec.md §2.1 RS16 (canonical server URI)
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization §Canonical Server URI
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
  * @module
  */
 import { type Config, resources } from "../lib/config.ts";

@@ -5,6 +5,7 @@
  */
 import type { WorkOS } from "@workos-inc/node";
 import type { Config } from "../lib/config.ts";
+import { grantRevokedByWorkOS, permissionsChanged } from "../audit/map.ts";
 import type { AuditLog } from "../audit/store.ts";
 import { MetadataClients, type MetadataClientsOptions } from "./cimd.ts";
 import { ClientStore } from "./clients.ts";
@@ -81,26 +82,8 @@ export function createAuthServices(
     freshness: new Freshness({ kv: deps.kv, grants, upstream, now }, {
       maxAgeMs: deps.config.permissionsMaxAgeSeconds * 1000,
       upstreamTimeoutMs: deps.config.workos.timeoutMs,
-      onRevoke: (grant, reason) =>
-        void deps.audit.record({
-          action: "oauth.grant_revoked",
-          userId: grant.userId,
-          organizationId: grant.organizationId,
-          clientId: grant.clientId,
-          grantId: grant.id,
-          outcome: "success",
-          detail: `WorkOS refused the session refresh: ${reason}`,
-        }),
-      onChange: (before, after) =>
-        void deps.audit.record({
-          action: "permissions.changed",
-          userId: after.userId,
-          organizationId: after.organizationId,
-          clientId: after.clientId,
-          grantId: after.id,
-          outcome: "success",
-          detail: `[${before.permissions.join(", ")}] → [${after.permissions.join(", ")}]`,
-        }),
+      onRevoke: (grant, reason) => void deps.audit.record(grantRevokedByWorkOS(grant, reason)),
+      onChange: (before, after) => void deps.audit.record(permissionsChanged(before, after)),
     }),
     webSessions: new WebSessions(deps.kv, now),
     audit: deps.audit,

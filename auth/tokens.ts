@@ -151,7 +151,6 @@ export class TokenStore {
       expiresAt: now + REFRESH_TOKEN_TTL_MS,
       usedAt: null,
     };
-    const extended: Grant = { ...grant, expiresAt: now + GRANT_TTL_MS, lastUsedAt: now };
     const minted: Minted = {
       response: {
         access_token: access,
@@ -164,10 +163,8 @@ export class TokenStore {
       refreshHash,
       issuedAt: now,
     };
-    op.check(grantEntry)
-      .set(keys.grant(grant.id), extended, { expireIn: GRANT_TTL_MS })
-      .set(keys.userGrant(grant.userId, grant.id), grant.clientId, { expireIn: GRANT_TTL_MS })
-      .set(keys.accessToken(accessHash), accessRecord, { expireIn: ACCESS_TOKEN_TTL_MS })
+    this.#grants.extendIn(op, grantEntry, now);
+    op.set(keys.accessToken(accessHash), accessRecord, { expireIn: ACCESS_TOKEN_TTL_MS })
       .set(keys.refreshToken(refreshHash), refreshRecord, { expireIn: USED_REFRESH_MEMORY_MS })
       .set(keys.grantToken(grant.id, "access", accessHash), "access", {
         expireIn: ACCESS_TOKEN_TTL_MS,
@@ -229,13 +226,12 @@ export class TokenStore {
     const grantId = grantIdOf(token);
     if (!grantId) return null;
     const hash = await sha256(token);
-    const [tokenEntry, grantEntry] = await this.#kv.getMany<[AccessTokenRecord, Grant]>([
+    const [tokenEntry, grant] = await this.#grants.readWith<AccessTokenRecord>(
       keys.accessToken(hash),
-      keys.grant(grantId),
-    ]);
+      grantId,
+    );
     const now = this.#now();
     const record = tokenEntry.value;
-    const grant = live(grantEntry.value, now);
     if (!record || !grant || record.expiresAt <= now || record.grantId !== grant.id) return null;
     if (record.usedAt === undefined) {
       // Checked against the entry, so a token revoked meanwhile is not written back.

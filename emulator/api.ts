@@ -1,7 +1,9 @@
 /**
  * The emulator's key-protected JSON API: session revocation, user lookup and audit-log events.
  *
- * @see workos-contract.md (the WorkOS wire contract) §3 and §3.6
+ * @see https://workos.com/docs/reference/authkit/session (revoking a session)
+ * @see https://workos.com/docs/reference/authkit/user (getting a user)
+ * @see https://workos.com/docs/reference/audit-logs/event/create (`POST /audit_logs/events`)
  * @module
  */
 import { z } from "zod";

@@ -11,7 +11,8 @@
  * const emulator = await createAuthKitEmulator({ clientId: "client_dev", apiKey: "sk_dev" });
  * Deno.serve({ port: 9000 }, (request, info) => emulator.app.fetch(request, info));
  * ```
- * @see workos-contract.md (the WorkOS wire contract)
+ * @see https://github.com/workos/workos-node (the SDK whose HTTP calls it answers)
+ * @see https://github.com/workos/openapi-spec (WorkOS's OpenAPI description of the same endpoints)
  * @module
  */
 import { type Context, Hono, type Next } from "hono";

@@ -2,7 +2,11 @@
  * `POST /user_management/authenticate`: the authorization-code, organization-selection and
  * refresh-token grants, answering WorkOS's `AuthenticationResponse`.
  *
- * @see workos-contract.md (the WorkOS wire contract) §3.2–3.5
+ * @see https://workos.com/docs/reference/authkit/authentication/code
+ * @see https://workos.com/docs/reference/authkit/authentication/refresh-token
+ * @see https://workos.com/docs/reference/authkit/authentication-errors
+ * @see https://github.com/workos/workos-node/tree/main/src/user-management/serializers
+ *   (`authentication-response.serializer.ts`: the `AuthenticationResponse` body)
  * @module
  */
 import { s256 } from "./ids.ts";

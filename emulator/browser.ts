@@ -5,7 +5,9 @@
  * Bad authorize requests are answered with a 400 page and never redirected, as the redirect URI
  * itself may be the problem.
  *
- * @see workos-contract.md (the WorkOS wire contract) §3.1
+ * @see https://workos.com/docs/reference/authkit/authentication/get-authorization-url
+ * @see https://github.com/workos/workos-node/blob/main/src/user-management/user-management.ts
+ *   (`getAuthorizationUrl`, `getLogoutUrl`)
  * @module
  */
 import { CARRIED_FIELDS, renderMessagePage, renderSignInPage } from "./pages.ts";

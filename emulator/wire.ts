@@ -2,7 +2,9 @@
  * Shared wire helpers of the emulator: its state bundle, the WorkOS `User` JSON, error bodies in
  * the two WorkOS styles, and the API-key check.
  *
- * @see workos-contract.md (the WorkOS wire contract) §2 (error mapping) and §3.4 (User)
+ * @see https://github.com/workos/workos-node/blob/main/src/workos.ts (`handleHttpError`: how the SDK maps
+ *   HTTP statuses and error bodies to exceptions)
+ * @see https://workos.com/docs/reference/authkit/user (the User object)
  * @module
  */
 import type { KeyRing } from "./keys.ts";

@@ -284,7 +284,11 @@ function isOrigin(value: string): boolean {
   }
 }
 
-/** The `iss` forms WorkOS issues for an API base URL (see workos-contract.md §4). */
+/**
+ * The `iss` forms WorkOS issues for an API base URL.
+ *
+ * @see https://workos.com/docs/reference/authkit/session-tokens/access-token
+ */
 export function defaultIssuers(apiBase: string, clientId: string): string[] {
   return [apiBase, `${apiBase}/user_management/${clientId}`];
 }

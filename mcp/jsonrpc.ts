@@ -114,7 +114,7 @@ export function sessionNotFound(): McpHttpError {
  * Throws a 400 when the `MCP-Protocol-Version` header names a version we do not serve. Absent is fine:
  * the session's negotiated version applies (2025-03-26 clients send none).
  *
- * @see 2025-06-18 basic/transports.mdx §Protocol Version Header (mcp-spec.md §3 T12)
+ * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/transports §Protocol Version Header
  */
 export function assertSupportedVersion(header: string | undefined): void {
   if (header === undefined || LEGACY_PROTOCOL_VERSIONS.includes(header)) return;
@@ -133,7 +133,7 @@ export function assertSupportedVersion(header: string | undefined): void {
  * HTTP 200 with JSON-RPC `-32602` naming the missing permissions (the SDK answers an unregistered tool
  * the same way, without the names). Null when the message is anything else.
  *
- * @see ../../shared/reference/mcp-spec.md §4 "Enforce on tools/call, not only on list"
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/server/tools §Security Considerations (servers MUST implement access controls)
  */
 export function forbiddenCall(
   body: unknown,

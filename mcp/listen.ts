@@ -4,7 +4,8 @@
  * no user, so every open listen stream of this instance re-lists under its own token), and revoking the
  * grant ends the stream.
  *
- * @see 2026-07-28 basic/utilities/subscriptions (platform.md §5.6 ServerEventBus)
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/utilities/subscriptions
+ * @see https://github.com/modelcontextprotocol/typescript-sdk (`ServerEventBus` in `@modelcontextprotocol/server`)
  * @module
  */
 import type { Identity } from "../auth/identity.ts";

@@ -4,7 +4,7 @@
  * without `id`. There is deliberately no `Host` allow-list: behind a proxy or on Deno Deploy the
  * `Host` a server sees need not be PUBLIC_URL's, and the bearer check already authenticates every request.
  *
- * @see 2025-11-25 basic/transports.mdx §Security Warning (mcp-spec.md §3 T1, T2)
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Security Warning
  * @module
  */
 import type { MiddlewareHandler } from "hono";

@@ -6,7 +6,8 @@
  * The caller's {@linkcode Identity} travels to handlers inside the SDK's `AuthInfo.extra`, which every
  * transport passes through from `handleRequest(req, { authInfo })` to `ctx.http.authInfo`.
  *
- * @see ../../shared/reference/mcp-spec.md §4 (permission-filtered tools, enforce on call)
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/server/tools §Security Considerations (servers MUST implement access controls)
+ * @see https://modelcontextprotocol.io/docs/tutorials/security/security_best_practices §Scope Minimization
  * @module
  */
 import { type AuthInfo, McpServer, type ServerContext } from "@modelcontextprotocol/server";

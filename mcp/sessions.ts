@@ -18,7 +18,8 @@
  * session to the same user, client and grant (never to anyone else). A `tools_list_changed` bus event
  * reaches every open stream.
  *
- * @see 2025-11-25 basic/transports.mdx §Session Management; SBP §Session Hijacking (mcp-spec.md §3)
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Session Management
+ * @see https://modelcontextprotocol.io/docs/tutorials/security/security_best_practices §Session Hijacking
  * @module
  */
 import { randomToken } from "../auth/crypto.ts";
@@ -186,7 +187,8 @@ export class SessionStore {
    * that far (re-listing is harmless; missing a change is not). Grant changes need no replay: the
    * permissions baseline comparison above catches them on any instance.
    *
-   * @see 2025-11-25 basic/transports.mdx §Listening for Messages from the Server, §Resumability
+   * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Listening for Messages from the Server,
+   *   §Resumability and Redelivery
    */
   openStream(record: SessionRecord, keepAliveMs?: number, lastEventId?: string | null): SseStream {
     const entry = this.#cache.get(record.id) ??

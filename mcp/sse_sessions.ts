@@ -17,7 +17,8 @@
  * `notifications/cancelled` reaches a fresh server that does not know the request (a client that
  * disconnects the POST does abort the call).
  *
- * @see 2024-11-05 basic/transports.mdx §HTTP with SSE; mcp-spec.md §3 "Legacy SSE ... owner check"
+ * @see https://modelcontextprotocol.io/specification/2024-11-05/basic/transports §HTTP with SSE
+ * @see https://modelcontextprotocol.io/docs/tutorials/security/security_best_practices §Session Hijacking (verify every inbound request; bind sessions to the user)
  * @module
  */
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";

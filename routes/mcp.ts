@@ -8,8 +8,8 @@
  *   `DELETE` ends it. Each POST is served by a fresh per-request server (the SDK's stateless legacy leg),
  *   so an idle session costs a KV record and a small cache entry, not an SDK server.
  *
- * @see 2025-11-25 basic/transports.mdx §Session Management, §Protocol Version Header (mcp-spec.md §3)
- * @see 2026-07-28 versioning.mdx §Backward Compatibility (mcp-spec.md §1.1)
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Session Management, §Protocol Version Header
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning §Backward Compatibility
  * @module
  */
 import {
@@ -199,7 +199,7 @@ async function serveFast(
  * The request's session; throws {@linkcode McpHttpError} 400 for an unsupported `MCP-Protocol-Version`
  * or a missing session id, 404 for an unknown, ended, idle or foreign one (the client re-initializes).
  *
- * @see 2025-11-25 basic/transports.mdx §Session Management items 3–4 (never conflate 400 and 404)
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Session Management items 3–4 (never conflate 400 and 404)
  */
 async function requireSession(c: Context<Env>, mcp: McpRuntime): Promise<SessionRecord> {
   assertSupportedVersion(c.req.header("mcp-protocol-version"));

@@ -6,7 +6,8 @@
  * its reply reaches the stream wherever it is held (`mcp/sse_sessions.ts`). `POST /sse` answers 405 so
  * clients that try Streamable HTTP first (mcp-remote's http-first) fall back to SSE.
  *
- * @see 2024-11-05 basic/transports.mdx §HTTP with SSE; real-clients.md §1 "Transport fallback"
+ * @see https://modelcontextprotocol.io/specification/2024-11-05/basic/transports §HTTP with SSE
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Backwards Compatibility (clients fall back to SSE on 4xx)
  * @module
  */
 import { type JSONRPCMessage, parseJSONRPCMessage } from "@modelcontextprotocol/server";

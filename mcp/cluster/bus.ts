@@ -10,7 +10,8 @@
  * its own. Events are kept {@linkcode EVENT_TTL_MS}; the log is not a history, only a doorbell with a
  * payload.
  *
- * @see platform.md §5.6 (ServerEventBus; multi-process deployments implement it over their own pub/sub)
+ * @see https://github.com/modelcontextprotocol/typescript-sdk (`ServerEventBus` in `@modelcontextprotocol/server`:
+ *   "multi-process deployments implement this interface over their own pub/sub")
  * @module
  */
 import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";

@@ -14,9 +14,8 @@
  *
  * @module
  */
-import { type Grant, live } from "../../auth/grants.ts";
+import { live, readGrants } from "../../auth/grants.ts";
 import { TOKEN_CACHE_MS } from "../../auth/token_cache.ts";
-import { keys } from "../../lib/kv_keys.ts";
 import { errorFields, log } from "../../lib/log.ts";
 
 /** How often watched grants are read. */
@@ -86,12 +85,12 @@ export class GrantWatcher {
     const ids = [...this.#watched.keys()];
     for (let i = 0; i < ids.length; i += BATCH) {
       const batch = ids.slice(i, i + BATCH);
-      const entries = await this.#kv.getMany<Grant[]>(batch.map((id) => keys.grant(id)));
+      const grants = await readGrants(this.#kv, batch);
       const now = this.#now();
       batch.forEach((grantId, n) => {
         const entry = this.#watched.get(grantId);
         if (!entry) return;
-        const grant = live(entries[n]?.value ?? null, now);
+        const grant = live(grants[n] ?? null, now);
         if (!grant) {
           clearTimeout(entry.delayed);
           this.#watched.delete(grantId);

@@ -4,7 +4,8 @@
  * while some key is watched, so an instance holding no stream reads nothing.
  *
  * Written by hand rather than with `kv.watch()`: on a local KV file `watch` does not see writes made
- * by another process, and on Deno Deploy cross-instance `watch` is undocumented (platform.md §4), while
+ * by another process (observed), and on Deno Deploy cross-instance `watch` is undocumented
+ * (https://docs.deno.com/deploy/kv/operations/ calls it a change notification, nothing more), while
  * a versionstamp compare works on both. Queues, the other push primitive, do not exist on the new
  * Deploy.
  *

@@ -10,7 +10,7 @@
  *
  * Only for sessions that negotiated 2025-11-25 or later: older clients may not accept empty `data`.
  *
- * @see 2025-11-25 basic/transports.mdx §Resumability and Redelivery
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Resumability and Redelivery
  * @module
  */
 import { randomToken } from "../../auth/crypto.ts";

@@ -1,7 +1,8 @@
 /**
  * The v1 MCP SDK client (`@modelcontextprotocol/sdk` 1.32), imported through one module with
  * `@ts-types` directives: its `./*` export map points at `.d.ts` files that do not exist, so without them
- * `deno check` types every import as `any` (typescript-sdk#2701; platform.md §5.2).
+ * `deno check` types every import as `any` (Deno does not fall back to `typesVersions` as `tsc` does;
+ * https://github.com/modelcontextprotocol/typescript-sdk/issues/2701).
  *
  * @module
  */
