@@ -279,9 +279,10 @@ Deno.test("cluster: a SIGTERM'd instance exits in seconds; its 2025 and SSE clie
   const sseToken = sseProvider.saved!.access_token;
   let sse = v1Client();
   let landed = false;
+  let sseAt = 0;
   for (let attempt = 0; attempt < 6 && !landed; attempt++) {
     sse = v1Client();
-    const sseAt = cluster.proxy.log.length;
+    sseAt = cluster.proxy.log.length;
     await sse.client.connect(
       new SSEClientTransport(new URL(sseUrl), { authProvider: sseProvider }),
     );
