@@ -138,6 +138,7 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
       for (const end of [...listens]) end();
       await poller.close();
       await bus.flush();
+      await sessions.flush();
     },
   };
 }

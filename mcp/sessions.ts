@@ -30,6 +30,7 @@ import type { KvEventBus } from "./cluster/bus.ts";
 import type { GrantWatcher } from "./cluster/grant_watcher.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
 import { isPostEventId, replayPostStream, resumablePostResponse } from "./cluster/post_streams.ts";
+import { KvWriteBehind } from "../lib/kv_write_behind.ts";
 
 /** A cached record is trusted this long before KV is read again (a DELETE elsewhere shows within it). */
 const CACHE_MS = 2000;
@@ -84,6 +85,8 @@ export class SessionStore {
   #lastSweep = 0;
   #streams = 0;
   #unsubscribe: (() => void) | undefined;
+  /** Events of resumable POST streams, written behind the responses. */
+  #postEvents: KvWriteBehind;
 
   constructor(
     kv: Deno.Kv,
@@ -95,6 +98,15 @@ export class SessionStore {
     this.#idleMs = options.idleMs;
     this.#watcher = options.watcher;
     this.#bus = options.bus;
+    this.#postEvents = new KvWriteBehind(kv, {
+      onError: (err, lost) =>
+        log("warn", "resumable stream events not stored", { lost, ...errorFields(err) }),
+    });
+  }
+
+  /** Writes the events of resumable POST streams still queued (a clean stop loses none). */
+  async flush(): Promise<void> {
+    await this.#postEvents.close();
   }
 
   /** Open `GET` streams on this instance. */
@@ -262,7 +274,7 @@ export class SessionStore {
   resumable(record: SessionRecord, res: Response): Response {
     const sse = res.headers.get("content-type")?.startsWith("text/event-stream");
     if (!this.resumes(record) || !sse) return res;
-    return resumablePostResponse(res, { kv: this.#kv, sessionId: record.id });
+    return resumablePostResponse(res, { store: this.#postEvents, sessionId: record.id });
   }
 
   /**

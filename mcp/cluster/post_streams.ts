@@ -3,7 +3,8 @@
  * request with an SSE stream carrying the result (and any notifications before it); it takes no event
  * store, so this module wraps that stream: a priming event (`id: p.<stream>.0`, empty data, `retry:`)
  * first, then each event with an id, and each event also written to KV for
- * {@linkcode POST_EVENT_TTL_MS}. The SDK's stream is read to its end even when the client has gone, so
+ * {@linkcode POST_EVENT_TTL_MS}, behind the response (batched with other streams' events, so a call
+ * costs no commit of its own). The SDK's stream is read to its end even when the client has gone, so
  * the result is stored; a client that lost the connection sends `GET /mcp` with `Last-Event-ID:
  * p.<stream>.<n>` to any instance and {@linkcode replayPostStream} sends what came after `n`, waiting
  * (polling KV) for the rest while the request is still being served.
@@ -15,6 +16,7 @@
  */
 import { randomToken } from "../../auth/crypto.ts";
 import { keys } from "../../lib/kv_keys.ts";
+import type { KvWriteBehind } from "../../lib/kv_write_behind.ts";
 import { errorFields, log } from "../../lib/log.ts";
 import { createSseStream, SSE_HEADERS, type SseStream } from "../sse_stream.ts";
 
@@ -53,29 +55,30 @@ export function isPostEventId(lastEventId: string): boolean {
  */
 export function resumablePostResponse(
   res: Response,
-  ctx: { kv: Deno.Kv; sessionId: string },
+  ctx: { store: KvWriteBehind; sessionId: string },
 ): Response {
   if (!res.body) return res;
   const streamId = randomToken(16);
   const stream = createSseStream({ keepAliveMs: 0 });
   stream.prime(`p.${streamId}.0`, POST_RETRY_MS);
+  const keep = (key: Deno.KvKey, value: StoredPostEvent | PostStreamEnd) => {
+    if (!ctx.store.set(key, value, { expireIn: POST_EVENT_TTL_MS })) {
+      log("warn", "a POST stream event is too large to keep for resumption", { streamId });
+    }
+  };
   const pump = async () => {
-    const stores: Promise<unknown>[] = [];
     let count = 0;
     try {
       for await (const data of sseData(res.body!)) {
         count++;
-        const event: StoredPostEvent = { sessionId: ctx.sessionId, data };
-        stores.push(
-          ctx.kv.set(keys.postStreamEvent(streamId, count), event, { expireIn: POST_EVENT_TTL_MS }),
-        );
+        // Queued first, so the end record below is never written before an event.
+        keep(keys.postStreamEvent(streamId, count), { sessionId: ctx.sessionId, data });
         stream.send("message", data, `p.${streamId}.${count}`); // false once the client left
       }
     } finally {
-      await Promise.allSettled(stores);
-      const end: PostStreamEnd = { sessionId: ctx.sessionId, count };
-      await ctx.kv.set(keys.postStreamEnd(streamId), end, { expireIn: POST_EVENT_TTL_MS });
+      // The client has its answer now; the events follow to KV behind it (a resume waits for them).
       stream.close();
+      keep(keys.postStreamEnd(streamId), { sessionId: ctx.sessionId, count });
     }
   };
   pump().catch((err) => log("warn", "POST stream storage failed", errorFields(err)));
