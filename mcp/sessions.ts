@@ -29,7 +29,12 @@ import { errorFields, log } from "../lib/log.ts";
 import type { KvEventBus } from "./cluster/bus.ts";
 import type { GrantWatcher } from "./cluster/grant_watcher.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
-import { isPostEventId, replayPostStream, resumablePostResponse } from "./cluster/post_streams.ts";
+import {
+  isPostEventId,
+  replayPostStream,
+  resumableAnswer,
+  resumablePostResponse,
+} from "./cluster/post_streams.ts";
 import { KvWriteBehind } from "../lib/kv_write_behind.ts";
 
 /** A cached record is trusted this long before KV is read again (a DELETE elsewhere shows within it). */
@@ -275,6 +280,15 @@ export class SessionStore {
     const sse = res.headers.get("content-type")?.startsWith("text/event-stream");
     if (!this.resumes(record) || !sse) return res;
     return resumablePostResponse(res, { store: this.#postEvents, sessionId: record.id });
+  }
+
+  /** A resumable answer of `record` carrying `message` (the fast path's result). */
+  resumableAnswer(
+    record: SessionRecord,
+    message: unknown,
+    headers: Record<string, string>,
+  ): Response {
+    return resumableAnswer(message, { store: this.#postEvents, sessionId: record.id }, headers);
   }
 
   /**

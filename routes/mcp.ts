@@ -187,10 +187,7 @@ async function serveFast(
   // §Resumability): the answer goes out as a resumable event stream, stored like the SDK's.
   if (session && request.method === "tools/call" && mcp.sessions.resumes(session)) {
     const answer = await fast.answer(request, c.var.identity, new AbortController().signal);
-    const sse = new Response(`event: message\ndata: ${JSON.stringify(answer)}\n\n`, {
-      headers: { "content-type": "text/event-stream", [SESSION_HEADER]: session.id },
-    });
-    return mcp.sessions.resumable(session, sse);
+    return mcp.sessions.resumableAnswer(session, answer, { [SESSION_HEADER]: session.id });
   }
   return Response.json(await fast.answer(request, c.var.identity, c.req.raw.signal));
 }

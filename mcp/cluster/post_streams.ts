@@ -89,6 +89,29 @@ export function resumablePostResponse(
 }
 
 /**
+ * A resumable answer already in hand (the fast path's one JSON-RPC message): the same priming event, id
+ * and stored records as {@linkcode resumablePostResponse}, written as one string without a stream.
+ * `message` is one JSON line (JSON.stringify never emits a newline), so one `data:` line carries it.
+ */
+export function resumableAnswer(
+  message: unknown,
+  ctx: { store: KvWriteBehind; sessionId: string },
+  headers: Record<string, string> = {},
+): Response {
+  const streamId = randomToken(16);
+  const data = JSON.stringify(message);
+  const event: StoredPostEvent = { sessionId: ctx.sessionId, data };
+  const end: PostStreamEnd = { sessionId: ctx.sessionId, count: 1 };
+  const kept = ctx.store.set(keys.postStreamEvent(streamId, 1), event, {
+    expireIn: POST_EVENT_TTL_MS,
+  }) && ctx.store.set(keys.postStreamEnd(streamId), end, { expireIn: POST_EVENT_TTL_MS });
+  if (!kept) log("warn", "a POST stream event is too large to keep for resumption", { streamId });
+  const body = `id: p.${streamId}.0\nretry: ${POST_RETRY_MS}\ndata: \n\n` +
+    `id: p.${streamId}.1\nevent: message\ndata: ${data}\n\n`;
+  return new Response(body, { headers: { ...SSE_HEADERS, ...headers } });
+}
+
+/**
  * The replay of a POST stream for a client resuming with `lastEventId` (`p.<stream>.<n>`): the events
  * after `n`, then, while the stream is still being served, the rest as they are stored; then the stream
  * ends. `"finished"` when the stream ended and nothing came after `n`; null when the id names no
