@@ -60,6 +60,20 @@ try {
     await server.close();
     Deno.exit(0);
   }
+  // Deno Deploy sends SIGINT and kills 5 s later: end streams (with `retry:`), finish requests, exit.
+  let stopping = false;
+  for (const signal of watched ? [] : ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      if (stopping) Deno.exit(1);
+      stopping = true;
+      log("info", "shutting down", { signal });
+      setTimeout(() => {
+        log("warn", "shutdown took too long; exiting", { afterMs: SHUTDOWN_DEADLINE_MS });
+        Deno.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      server.close().finally(() => Deno.exit(0));
+    });
+  }
   const r = resources(config);
   const demoUsers = server.emulator?.describeUsers() ?? [];
   if (human(Deno.stdout)) {
@@ -93,20 +107,6 @@ try {
       "warn",
       "CIMD_ALLOW_LOOPBACK=true: client metadata documents may come from loopback over http (development only)",
     );
-  }
-  // Deno Deploy sends SIGINT and kills 5 s later: end streams (with `retry:`), finish requests, exit.
-  let stopping = false;
-  for (const signal of watched ? [] : ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => {
-      if (stopping) Deno.exit(1);
-      stopping = true;
-      log("info", "shutting down", { signal });
-      setTimeout(() => {
-        log("warn", "shutdown took too long; exiting", { afterMs: SHUTDOWN_DEADLINE_MS });
-        Deno.exit(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      server.close().finally(() => Deno.exit(0));
-    });
   }
 } catch (err) {
   if (err instanceof ConfigError) fail(err);
