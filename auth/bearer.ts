@@ -79,9 +79,7 @@ export function requireBearer(
     const presented = match![1]!;
     // A remembered token is taken synchronously (no await: one microtask hop less per request).
     const found = options.cache?.peek(presented) ??
-      (options.cache
-        ? await options.cache.verify(presented)
-        : await options.tokens.verifyAccessToken(presented));
+      await (options.cache?.load(presented) ?? options.tokens.verifyAccessToken(presented));
     if (!found) {
       refuse(401, {
         code: "invalid_token",

@@ -47,6 +47,7 @@ export class GrantStore {
   #kv: Deno.Kv;
   #sealer: Sealer;
   #now: () => number;
+  #revokeListeners: Array<(grantId: string) => void> = [];
 
   constructor(kv: Deno.Kv, sealer: Sealer, now: () => number = Date.now) {
     this.#kv = kv;
@@ -180,8 +181,26 @@ export class GrantStore {
     }
   }
 
+  /**
+   * Calls `listener` with the grant id whenever a grant is revoked here: once before the deletion and
+   * once after it (even a failed one), so a cache that a concurrent check refilled meanwhile is cleared.
+   */
+  onRevoke(listener: (grantId: string) => void): void {
+    this.#revokeListeners.push(listener);
+  }
+
   /** Deletes the grant and every token issued from it. Idempotent. */
   async revoke(id: string): Promise<void> {
+    const notify = () => this.#revokeListeners.forEach((listener) => listener(id));
+    notify();
+    try {
+      await this.#deleteGrant(id);
+    } finally {
+      notify();
+    }
+  }
+
+  async #deleteGrant(id: string): Promise<void> {
     const entry = await this.#kv.get<Grant>(keys.grant(id));
     const tokenKeys: Deno.KvKey[] = [];
     for await (const e of this.#kv.list<string>({ prefix: keys.grantTokens(id) })) {

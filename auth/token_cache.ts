@@ -72,8 +72,11 @@ export class TokenCache {
 
   /** Verifies `token` as {@linkcode TokenStore.verifyAccessToken} does, from memory when recent. */
   async verify(token: string): Promise<VerifiedToken | null> {
-    const remembered = this.peek(token);
-    if (remembered) return remembered;
+    return this.peek(token) ?? await this.load(token);
+  }
+
+  /** Reads `token` from the store (a miss of {@linkcode peek}) and remembers it when good. */
+  async load(token: string): Promise<VerifiedToken | null> {
     const verified = await this.#tokens.verifyAccessToken(token);
     if (verified && this.#ttlMs > 0) this.remember(token, verified);
     return verified;
@@ -111,22 +114,9 @@ export class TokenCache {
  */
 export function forgetOnRevoke(
   cache: TokenCache,
-  grants: Pick<GrantStore, "revoke">,
-  tokens: Pick<TokenStore, "revoke">,
+  grants: Pick<GrantStore, "onRevoke">,
+  tokens: Pick<TokenStore, "onAccessTokenRevoked">,
 ): void {
-  const revokeGrant = grants.revoke.bind(grants);
-  grants.revoke = async (id) => {
-    cache.forgetGrant(id);
-    try {
-      await revokeGrant(id);
-    } finally {
-      cache.forgetGrant(id); // a check that ran meanwhile may have remembered it again
-    }
-  };
-  const revokeToken = tokens.revoke.bind(tokens);
-  tokens.revoke = async (token, clientId) => {
-    const revoked = await revokeToken(token, clientId);
-    if (revoked) cache.forget(token);
-    return revoked;
-  };
+  grants.onRevoke((grantId) => cache.forgetGrant(grantId));
+  tokens.onAccessTokenRevoked((token) => cache.forget(token));
 }

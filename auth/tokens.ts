@@ -110,6 +110,7 @@ export class TokenStore {
   #sealer: Sealer;
   #graceMs: number;
   #now: () => number;
+  #accessRevokedListeners: Array<(token: string) => void> = [];
 
   constructor(kv: Deno.Kv, grants: GrantStore, options: TokenStoreOptions) {
     this.#kv = kv;
@@ -397,6 +398,11 @@ export class TokenStore {
     );
   }
 
+  /** Calls `listener` with an access token revoked here on its own (a grant's revocation is separate). */
+  onAccessTokenRevoked(listener: (token: string) => void): void {
+    this.#accessRevokedListeners.push(listener);
+  }
+
   /**
    * Revokes `token` if `clientId` owns it (RFC 7009): an access token alone; a refresh token with its
    * whole grant (§2.1: "SHOULD also invalidate all access tokens based on the same authorization grant").
@@ -413,6 +419,7 @@ export class TokenStore {
         .delete(keys.accessToken(hash))
         .delete(keys.grantToken(access.value.grantId, "access", hash))
         .commit();
+      this.#accessRevokedListeners.forEach((listener) => listener(token));
       return "access";
     }
     if (refresh.value && refresh.value.clientId === clientId) {

@@ -5,7 +5,8 @@
  * @module
  */
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import type { Grant } from "../../auth/grants.ts";
+import { Sealer } from "../../auth/crypto.ts";
+import { type Grant, GrantStore } from "../../auth/grants.ts";
 import {
   forgetOnRevoke,
   TOKEN_CACHE_MAX,
@@ -17,6 +18,10 @@ import { postForm, signIn } from "../helpers/oauth.ts";
 import { startTwins } from "../helpers/twins.ts";
 
 const T0 = 1_760_000_000_000;
+
+function testKey(): Promise<CryptoKey> {
+  return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
 
 function verified(grantId = "grant_1", tokenExpiresAt = T0 + 600_000): VerifiedToken {
   return {
@@ -97,16 +102,30 @@ Deno.test("TokenCache with ttlMs 0 remembers nothing; a bad ttlMs is refused", a
 Deno.test("forgetOnRevoke() forgets before and after a grant revocation, even a failing one", async () => {
   const tokens = store({ good: verified("grant_1") });
   const cache = new TokenCache(tokens, { now: () => T0 });
-  const grants = { revoke: (_id: string) => Promise.reject(new Error("KV is down")) };
-  const tokenStore = {
-    revoke: (_token: string, _clientId: string) => Promise.resolve<"access" | null>("access"),
-  };
-  forgetOnRevoke(cache, grants, tokenStore);
+  // A real GrantStore whose KV fails the deletion.
+  using kv = await Deno.openKv(":memory:");
+  const failing = {
+    get: kv.get.bind(kv),
+    list: kv.list.bind(kv),
+    atomic: () => {
+      const op = kv.atomic();
+      op.commit = () => Promise.reject(new Error("KV is down"));
+      return op;
+    },
+  } as unknown as Deno.Kv;
+  const grants = new GrantStore(failing, new Sealer([await testKey()]));
+  let accessListener: ((token: string) => void) | undefined;
+  forgetOnRevoke(cache, grants, { onAccessTokenRevoked: (l) => void (accessListener = l) });
   await cache.verify("good");
+  let sizeDuring = -1;
+  grants.onRevoke(() => {
+    if (sizeDuring === -1) sizeDuring = cache.size;
+  });
   await assertRejects(() => grants.revoke("grant_1"), Error, "KV is down");
+  assertEquals(sizeDuring, 0, "forgotten before the deletion");
   assertEquals(cache.size, 0);
   await cache.verify("good");
-  await tokenStore.revoke("good", "client_1");
+  accessListener!("good");
   assertEquals(cache.size, 0);
 });
 
