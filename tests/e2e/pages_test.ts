@@ -12,14 +12,9 @@
  * @module
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import type {
-  Browser,
-  BrowserContext,
-  BrowserType,
-  Page,
-  Response as PageResponse,
-} from "playwright-core";
-import { browserForTests } from "../helpers/chromium.ts";
+import type { Browser, BrowserContext, Page, Response as PageResponse } from "playwright-core";
+import { browserForTests, launchChromium } from "../helpers/chromium.ts";
+import { INITIALIZE, postMcp } from "../helpers/mcp_clients.ts";
 import { authorizeUrl, REDIRECT_URI, register } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -45,24 +40,6 @@ declare function getComputedStyle(element: unknown): {
   borderLeftWidth: string;
 };
 
-/**
- * Loads playwright-core on first use. It is imported here rather than at the top so that missing
- * permissions fail each test with a clear message instead of failing the module: at load it reads
- * `os.homedir()` and `/proc/sys/fs/binfmt_misc/WSLInterop`, and Deno allows reading `/proc` only with
- * `--allow-all`.
- */
-async function loadChromium(): Promise<BrowserType> {
-  try {
-    return (await import("playwright-core")).chromium;
-  } catch (err) {
-    throw new Error(
-      "playwright-core cannot load; run the e2e tests with `deno test -A` (it reads /proc, which " +
-        `Deno allows only with --allow-all): ${err}`,
-      { cause: err },
-    );
-  }
-}
-
 /** A browser page with the console errors that name the Content Security Policy. */
 interface Session {
   context: BrowserContext;
@@ -79,24 +56,10 @@ interface Look {
 /** Launches the browser found for these tests (with `args` added), runs `fn`, closes it. */
 async function launch<T>(fn: (browser: Browser) => Promise<T>): Promise<T> {
   if (!BROWSER) throw new Error("no browser (the test should have been skipped)");
-  const chromium = await loadChromium();
   await Deno.mkdir(ARTIFACTS, { recursive: true });
-  const browser: Browser = await chromium.launch({
-    executablePath: BROWSER.path,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      // The test clients' redirect URI uses port 9 (discard), which Chromium refuses as unsafe
-      // (net::ERR_UNSAFE_PORT) before any route could answer it.
-      `--explicitly-allowed-ports=${new URL(REDIRECT_URI).port}`,
-    ],
-  });
+  // The test clients' redirect URI uses port 9 (discard), which Chromium refuses as unsafe
+  // (net::ERR_UNSAFE_PORT) before any route could answer it.
+  const browser = await launchChromium({ allowedPorts: [Number(new URL(REDIRECT_URI).port)] });
   try {
     return await fn(browser);
   } finally {
@@ -195,26 +158,7 @@ async function emulatorSignIn(page: Page, email: string, next: string) {
 
 /** POSTs a JSON-RPC `initialize` to /mcp with `token`; resolves to the status. */
 async function mcpStatus(base: string, token: string): Promise<number> {
-  const res = await fetch(`${base}/mcp`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "e2e", version: "1.0.0" },
-      },
-    }),
-  });
-  await res.body?.cancel();
-  return res.status;
+  return (await postMcp(base, token, INITIALIZE)).status;
 }
 
 e2eTest(

@@ -131,18 +131,24 @@ export async function browserForTests(): Promise<FoundBrowser | undefined> {
 export const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 
 /**
- * Launches the browser {@linkcode browserForTests} found, gives `fn` a fresh context and page, and closes
- * everything afterwards. Tests using it pass `ignore: !(await browserForTests())`.
+ * Loads playwright-core and launches the browser {@linkcode findChromium} finds, headless, with the flags
+ * a test run wants. playwright-core is imported here, on first use, rather than at the top, so missing
+ * permissions fail each test with a clear message instead of failing the module: at load it reads
+ * `os.homedir()` and `/proc`, which Deno allows only with `--allow-all`.
  */
-export async function withChromium(
-  fn: (session: { context: BrowserContext; page: Page }) => Promise<void>,
-  options: { viewport?: { width: number; height: number }; allowedPorts?: number[] } = {},
-): Promise<void> {
+export async function launchChromium(options: { allowedPorts?: number[] } = {}): Promise<Browser> {
   const found = await findChromium();
   if (!found) throw new Error(`No Chromium found: ${INSTALL_HINT}`);
-  const { chromium } = await import("playwright-core");
-  await Deno.mkdir(ARTIFACTS, { recursive: true });
-  const browser: Browser = await chromium.launch({
+  let chromium;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch (err) {
+    throw new Error(
+      `playwright-core cannot load; run the browser tests with \`deno test -A\`: ${err}`,
+      { cause: err },
+    );
+  }
+  return await chromium.launch({
     executablePath: found.path,
     headless: true,
     args: [
@@ -158,6 +164,18 @@ export async function withChromium(
         : []),
     ],
   });
+}
+
+/**
+ * Launches the browser {@linkcode browserForTests} found, gives `fn` a fresh context and page, and closes
+ * everything afterwards. Tests using it pass `ignore: !(await browserForTests())`.
+ */
+export async function withChromium(
+  fn: (session: { context: BrowserContext; page: Page }) => Promise<void>,
+  options: { viewport?: { width: number; height: number }; allowedPorts?: number[] } = {},
+): Promise<void> {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium(options);
   try {
     const context = await browser.newContext({
       viewport: options.viewport ?? { width: 1024, height: 900 },

@@ -7,6 +7,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { readMessages } from "../../mcp/dispatch.ts";
 import { FastPath } from "../../mcp/fast_path.ts";
+import { openSession } from "../helpers/mcp_clients.ts";
 import { signIn } from "../helpers/oauth.ts";
 import { startTwins, type Twins } from "../helpers/twins.ts";
 
@@ -67,31 +68,6 @@ interface Era {
   body(body: Body): Body;
 }
 
-async function openSession(twins: Twins, token: string): Promise<string> {
-  const res = await fetch(`${twins.url}/mcp`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-11-25",
-        capabilities: {},
-        clientInfo: { name: "differential", version: "1.0.0" },
-      },
-    }),
-  });
-  await res.body?.cancel();
-  const id = res.headers.get("mcp-session-id");
-  assert(id, `initialize answered ${res.status} without a session`);
-  return id;
-}
-
 function eras(token: string, sessionId: string): Era[] {
   const base = {
     authorization: `Bearer ${token}`,
@@ -149,7 +125,7 @@ for (const email of ["alice@example.com", "bob@example.com"]) {
     assert(twins.a.service.mcp.fast instanceof FastPath);
     assertEquals(twins.b.service.mcp.fast, null);
     const { accessToken } = await signIn(twins.url, email);
-    const sessionId = await openSession(twins, accessToken);
+    const sessionId = await openSession(twins.url, accessToken);
     for (const era of eras(accessToken, sessionId)) {
       // The first 2026-07-28 request with an envelope goes through the SDK, which validates it.
       await both(twins, era, { jsonrpc: "2.0", id: 0, method: "tools/list" });

@@ -1,31 +1,11 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
+import { INITIALIZE, postMcp } from "../helpers/mcp_clients.ts";
 import { signIn } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 async function openSse(base: string, token: string): Promise<Response> {
   return await fetch(`${base}/sse`, {
     headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
-  });
-}
-
-async function initialize(base: string, token: string): Promise<Response> {
-  return await fetch(`${base}/mcp`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "t", version: "1" },
-      },
-    }),
   });
 }
 
@@ -67,14 +47,16 @@ Deno.test("one grant may hold MAX_SESSIONS_PER_GRANT live sessions; the next ini
   const { accessToken } = await signIn(server.url, "alice@example.com");
   const ids: string[] = [];
   for (let i = 0; i < 2; i++) {
-    const res = await initialize(server.url, accessToken);
+    const res = await postMcp(server.url, accessToken, INITIALIZE);
     assertEquals(res.status, 200);
     ids.push(res.headers.get("mcp-session-id")!);
-    await res.body?.cancel();
   }
-  const refused = await initialize(server.url, accessToken);
+  const refused = await postMcp(server.url, accessToken, INITIALIZE);
   assertEquals(refused.status, 429);
-  assertStringIncludes((await refused.json()).error.message, "MAX_SESSIONS_PER_GRANT=2");
+  assertStringIncludes(
+    (refused.message?.error as { message: string }).message,
+    "MAX_SESSIONS_PER_GRANT=2",
+  );
   // Ending one (DELETE) makes room.
   const del = await fetch(`${server.url}/mcp`, {
     method: "DELETE",
@@ -82,7 +64,5 @@ Deno.test("one grant may hold MAX_SESSIONS_PER_GRANT live sessions; the next ini
   });
   assertEquals(del.status, 200);
   await del.body?.cancel();
-  const ok = await initialize(server.url, accessToken);
-  assertEquals(ok.status, 200);
-  await ok.body?.cancel();
+  assertEquals((await postMcp(server.url, accessToken, INITIALIZE)).status, 200);
 });
