@@ -23,6 +23,7 @@
  */
 import { parseArgs } from "node:util";
 import { setQuiet } from "../lib/log.ts";
+import { openSession } from "../tests/helpers/mcp_clients.ts";
 import { signIn } from "../tests/helpers/oauth.ts";
 
 setQuiet(true);
@@ -104,10 +105,6 @@ function spawn(args: string[], env: Record<string, string> = {}): Deno.ChildProc
   }).spawn();
 }
 
-async function post(s: Pick<Scenario, "url" | "headers">, body: unknown): Promise<Response> {
-  return await fetch(s.url, { method: "POST", headers: s.headers, body: JSON.stringify(body) });
-}
-
 /** Starts both servers and builds the scenarios. */
 async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "mcp-load-" });
@@ -151,29 +148,12 @@ async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<voi
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: meta } }),
   });
 
-  const init = await post({ url: mcp, headers: bearer }, {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: {
-      protocolVersion: "2025-11-25",
-      capabilities: {},
-      clientInfo: { name: "load", version: "1" },
-    },
-  });
-  const sessionId = init.headers.get("mcp-session-id");
-  await init.body?.cancel();
-  if (!sessionId) throw new Error(`initialize answered ${init.status} without a session`);
+  const sessionId = await openSession(base, session.accessToken);
   const legacyHeaders = {
     ...bearer,
     "mcp-session-id": sessionId,
     "mcp-protocol-version": "2025-11-25",
   };
-  const initialized = await post({ url: mcp, headers: legacyHeaders }, {
-    jsonrpc: "2.0",
-    method: "notifications/initialized",
-  });
-  await initialized.body?.cancel();
   const legacy = (method: string, params?: Record<string, unknown>) => ({
     url: mcp,
     headers: legacyHeaders,
