@@ -73,6 +73,8 @@ export const keys = {
     streamId: string,
     index: number,
   ): Deno.KvKey => ["mcp", "post_stream", streamId, "event", index],
+  /** A batch of resumable one-event answers to 2025 POSTs (see `mcp/cluster/answer_batches.ts`). */
+  answerBatch: (batchId: string): Deno.KvKey => ["mcp", "answer_batch", batchId],
   /** The end of a resumable POST stream: how many events it had. */
   postStreamEnd: (streamId: string): Deno.KvKey => ["mcp", "post_stream", streamId, "end"],
   /** A 2024-11-05 SSE session, under the user it is bound to; names the instance holding its stream. */

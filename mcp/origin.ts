@@ -83,6 +83,8 @@ export function mcpCors(
   const allowed = originSet(options.allowed);
   return cors({
     origin: (origin) => {
+      // Hono passes "" when there is no Origin (every non-browser client): no URL parse, no throw.
+      if (origin === "") return null;
       const parsed = parseOrigin(origin);
       return parsed && allowed.has(parsed) ? origin : null;
     },

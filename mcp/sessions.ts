@@ -29,8 +29,10 @@ import { errorFields, log } from "../lib/log.ts";
 import type { KvEventBus } from "./cluster/bus.ts";
 import type { GrantWatcher } from "./cluster/grant_watcher.ts";
 import { createSseStream, type SseStream } from "./sse_stream.ts";
+import { AnswerBatches, isAnswerEventId, replayAnswer } from "./cluster/answer_batches.ts";
 import {
   isPostEventId,
+  POST_EVENT_TTL_MS,
   replayPostStream,
   resumableAnswer,
   resumablePostResponse,
@@ -92,6 +94,8 @@ export class SessionStore {
   #unsubscribe: (() => void) | undefined;
   /** Events of resumable POST streams, written behind the responses. */
   #postEvents: KvWriteBehind;
+  /** Resumable one-event answers, kept in batches (through {@linkcode SessionStore.#postEvents}). */
+  #answers: AnswerBatches;
 
   constructor(
     kv: Deno.Kv,
@@ -107,10 +111,12 @@ export class SessionStore {
       onError: (err, lost) =>
         log("warn", "resumable stream events not stored", { lost, ...errorFields(err) }),
     });
+    this.#answers = new AnswerBatches(this.#postEvents, POST_EVENT_TTL_MS);
   }
 
   /** Writes the events of resumable POST streams still queued (a clean stop loses none). */
   async flush(): Promise<void> {
+    await this.#answers.flush();
     await this.#postEvents.close();
   }
 
@@ -288,7 +294,11 @@ export class SessionStore {
     message: unknown,
     headers: Record<string, string>,
   ): Response {
-    return resumableAnswer(message, { store: this.#postEvents, sessionId: record.id }, headers);
+    return resumableAnswer(
+      message,
+      { store: this.#postEvents, batches: this.#answers, sessionId: record.id },
+      headers,
+    );
   }
 
   /**
@@ -301,8 +311,11 @@ export class SessionStore {
     lastEventId: string | null,
     pollMs: number,
   ): Promise<SseStream | "finished" | null | undefined> {
-    if (lastEventId === null || !isPostEventId(lastEventId)) return undefined;
-    return await replayPostStream(lastEventId, { kv: this.#kv, sessionId: record.id, pollMs });
+    if (lastEventId === null) return undefined;
+    const ctx = { kv: this.#kv, sessionId: record.id, pollMs };
+    if (isAnswerEventId(lastEventId)) return await replayAnswer(lastEventId, ctx);
+    if (!isPostEventId(lastEventId)) return undefined;
+    return await replayPostStream(lastEventId, ctx);
   }
 
   /** The id of an event sent now: how far this instance has read the bus. */

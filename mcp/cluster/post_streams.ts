@@ -19,6 +19,7 @@ import { keys } from "../../lib/kv_keys.ts";
 import type { KvWriteBehind } from "../../lib/kv_write_behind.ts";
 import { errorFields, log } from "../../lib/log.ts";
 import { createSseStream, SSE_HEADERS, type SseStream } from "../sse_stream.ts";
+import type { AnswerBatches } from "./answer_batches.ts";
 
 /** How long the events of a POST stream stay replayable. */
 export const POST_EVENT_TTL_MS = 5 * 60_000;
@@ -89,26 +90,33 @@ export function resumablePostResponse(
 }
 
 /**
- * A resumable answer already in hand (the fast path's one JSON-RPC message): the same priming event, id
- * and stored records as {@linkcode resumablePostResponse}, written as one string without a stream.
- * `message` is one JSON line (JSON.stringify never emits a newline), so one `data:` line carries it.
+ * A resumable answer already in hand (the fast path's one JSON-RPC message): the same priming event and
+ * ids as {@linkcode resumablePostResponse}, written as one string without a stream. The answer is kept
+ * in the instance's open batch (`answer_batches.ts`), or, when too large for one, in records of its
+ * own. `message` is one JSON line (JSON.stringify never emits a newline), so one `data:` line carries it.
  */
 export function resumableAnswer(
   message: unknown,
-  ctx: { store: KvWriteBehind; sessionId: string },
+  ctx: { store: KvWriteBehind; batches: AnswerBatches; sessionId: string },
   headers: Record<string, string> = {},
 ): Response {
-  const streamId = randomToken(16);
   const data = JSON.stringify(message);
+  const streamId = ctx.batches.add(ctx.sessionId, data) ?? keepAlone(data, ctx);
+  const body = `id: p.${streamId}.0\nretry: ${POST_RETRY_MS}\ndata: \n\n` +
+    `id: p.${streamId}.1\nevent: message\ndata: ${data}\n\n`;
+  return new Response(body, { headers: { ...SSE_HEADERS, ...headers } });
+}
+
+/** Keeps a one-event answer as a stream of its own (event and end records); returns its id. */
+function keepAlone(data: string, ctx: { store: KvWriteBehind; sessionId: string }): string {
+  const streamId = randomToken(16);
   const event: StoredPostEvent = { sessionId: ctx.sessionId, data };
   const end: PostStreamEnd = { sessionId: ctx.sessionId, count: 1 };
   const kept = ctx.store.set(keys.postStreamEvent(streamId, 1), event, {
     expireIn: POST_EVENT_TTL_MS,
   }) && ctx.store.set(keys.postStreamEnd(streamId), end, { expireIn: POST_EVENT_TTL_MS });
   if (!kept) log("warn", "a POST stream event is too large to keep for resumption", { streamId });
-  const body = `id: p.${streamId}.0\nretry: ${POST_RETRY_MS}\ndata: \n\n` +
-    `id: p.${streamId}.1\nevent: message\ndata: ${data}\n\n`;
-  return new Response(body, { headers: { ...SSE_HEADERS, ...headers } });
+  return streamId;
 }
 
 /**

@@ -80,7 +80,7 @@ Deno.test("cluster: a POST's result, lost with its connection on one instance, i
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (!text.includes("data: \n\n")) text += (await reader.read()).value ?? "";
-  const primed = /^id: (p\.[A-Za-z0-9_-]+\.0)\n/.exec(text)![1]!;
+  const primed = /^id: (p\.[A-Za-z0-9_.-]+\.0)\n/.exec(text)![1]!;
   await reader.cancel(); // the connection to the first instance is gone
 
   const resumed = await fetch(`${second}/mcp`, {

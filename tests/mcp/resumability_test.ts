@@ -135,8 +135,8 @@ Deno.test("POST /mcp answers a 2025-11-25 session with a priming event, then the
   const reader = await postAdd(server.url, accessToken, session);
   let text = "";
   for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
-  assertMatch(text, /^id: p\.[A-Za-z0-9_-]+\.0\nretry: 1000\ndata: \n\n/);
-  assertMatch(text, /id: p\.[A-Za-z0-9_-]+\.1\nevent: message\ndata: \{.*"result":.*"text":"5"/);
+  assertMatch(text, /^id: p\.[A-Za-z0-9_.-]+\.0\nretry: 1000\ndata: \n\n/);
+  assertMatch(text, /id: p\.[A-Za-z0-9_.-]+\.1\nevent: message\ndata: \{.*"result":.*"text":"5"/);
 });
 
 Deno.test("a POST whose connection dropped before the result: GET with Last-Event-ID gets it", async () => {
@@ -146,12 +146,12 @@ Deno.test("a POST whose connection dropped before the result: GET with Last-Even
   const reader = await postAdd(server.url, accessToken, session);
   let text = "";
   while (!text.includes("data: \n\n")) text += (await reader.read()).value ?? "";
-  const primed = /^id: (p\.[A-Za-z0-9_-]+\.0)\n/.exec(text)![1]!;
+  const primed = /^id: (p\.[A-Za-z0-9_.-]+\.0)\n/.exec(text)![1]!;
   await reader.cancel(); // the connection is gone before the result was read
   const resumed = await openGet(server.url, accessToken, session, primed);
   const replay = await resumed.until(/"text":"5"/);
   await resumed.close();
-  assertMatch(replay, /^id: p\.[A-Za-z0-9_-]+\.1\nevent: message\ndata: \{.*"result":/);
+  assertMatch(replay, /^id: p\.[A-Za-z0-9_.-]+\.1\nevent: message\ndata: \{.*"result":/);
   assertMatch(replay, /"id":7/);
   assert(!replay.includes("list_changed"), "a POST stream's replay, not the session's GET stream");
 
@@ -178,7 +178,7 @@ Deno.test("GET /mcp refuses a POST stream id of another session with 400", async
   const reader = await postAdd(server.url, accessToken, mine);
   let text = "";
   for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
-  const id = /^id: (p\.[A-Za-z0-9_-]+\.0)\n/.exec(text)![1]!;
+  const id = /^id: (p\.[A-Za-z0-9_.-]+\.0)\n/.exec(text)![1]!;
   const res = await fetch(`${server.url}/mcp`, {
     headers: {
       authorization: `Bearer ${accessToken}`,
