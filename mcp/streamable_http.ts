@@ -81,17 +81,23 @@ export interface StreamableHttp {
   delete(request: Request, caller: Caller): Promise<Response>;
 }
 
+/** Reports a call refused before any server was built (see `reportRefusal`). */
+type RefusalHook = (tool: string, missing: string[]) => void;
+
+/** Serves a POST of one era that the fast path did not take; `body` is already parsed. */
+type PostLeg = (
+  request: Request,
+  caller: Caller,
+  body: unknown,
+  refusedHook: RefusalHook,
+) => Promise<Response>;
+
 /** The MCP endpoint over `parts`. */
 export function createStreamableHttp(parts: StreamableHttpParts): StreamableHttp {
   const { services, sessions, modern, legacy, fast, limits } = parts;
 
   /** A 2026-07-28 request (the fast path did not take it). */
-  async function postModern(
-    request: Request,
-    caller: Caller,
-    body: unknown,
-    refusedHook: (tool: string, missing: string[]) => void,
-  ): Promise<Response> {
+  const postModern: PostLeg = async (request, caller, body, refusedHook) => {
     const identity = caller.identity;
     const method = request.headers.get("mcp-method");
     const refused = method === "tools/call" ? forbiddenCall(body, identity, refusedHook) : null;
@@ -117,15 +123,10 @@ export function createStreamableHttp(parts: StreamableHttpParts): StreamableHttp
       ),
       release,
     );
-  }
+  };
 
   /** A 2025 request (the fast path did not take it). */
-  async function postLegacy(
-    request: Request,
-    caller: Caller,
-    body: unknown,
-    refusedHook: (tool: string, missing: string[]) => void,
-  ): Promise<Response> {
+  const postLegacy: PostLeg = async (request, caller, body, refusedHook) => {
     const identity = caller.identity;
     const initialize = isInitializeRequest(body);
     const oversized = initialize ? oversizedInit(body) : null;
@@ -146,7 +147,7 @@ export function createStreamableHttp(parts: StreamableHttpParts): StreamableHttp
     if (!initialize || res.status !== 200) return res;
     const created = await sessions.create(identity, sessionInit(body));
     return withSession(res, created.id);
-  }
+  };
 
   /**
    * Serves a request the fast path took: the session check (2025), the permission refusal, then the
@@ -158,7 +159,7 @@ export function createStreamableHttp(parts: StreamableHttpParts): StreamableHttp
     fast: FastPath,
     taken: FastRequest,
     body: unknown,
-    onRefused: (tool: string, missing: string[]) => void,
+    onRefused: RefusalHook,
   ): Promise<Response> {
     const session = taken.era === "legacy" ? await requireSession(request, identity) : undefined;
     const refused = forbiddenCall(body, identity, onRefused);
