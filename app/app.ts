@@ -10,10 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import type { MetadataClientsOptions } from "../auth/cimd.ts";
 import { type DerivedKeys, deriveLogKeyBytes } from "../auth/crypto.ts";
 import { createAuthServices } from "../auth/services.ts";
-import { imageGeneratorFromConfig } from "../mcp/tools/generate_image/from_env.ts";
-import { GrantLimits } from "../mcp/grant_limits.ts";
 import { createMcpRuntime, type McpRuntime } from "../mcp/runtime.ts";
-import type { ToolServices } from "../mcp/tool.ts";
 import type { Config } from "../lib/config.ts";
 import {
   apiErrorResponse,
@@ -30,7 +27,7 @@ import { withTimeout } from "../lib/timeout.ts";
 import { grantRevokedByUser, toolCallEvent } from "../audit/map.ts";
 import { AuditLog } from "../audit/store.ts";
 import { createWorkOSAuditSink } from "../audit/workos_sink.ts";
-import type { ToolCallRecord } from "../mcp/tool.ts";
+import type { ImageGenerator, ToolCallRecord } from "../mcp/tool.ts";
 import { accountRoutes } from "../routes/account.ts";
 import { limitBodies } from "../routes/body_limits.ts";
 import { errorFormatFor } from "../routes/error_format.ts";
@@ -59,8 +56,8 @@ export interface AppDeps {
   now?: () => number;
   /** Test hooks for client ID metadata document fetches (see `auth/cimd.ts`). */
   cimd?: Pick<MetadataClientsOptions, "resolve" | "caCerts">;
-  /** Services for MCP tools; built from the configuration (CLOUDFLARE_*) when absent. */
-  tools?: ToolServices;
+  /** The image backend for MCP tools; the MCP runtime builds it from CLOUDFLARE_* when absent. */
+  image?: ImageGenerator;
 }
 
 /** The built service: its routes, and a way to end its streams and flush its audit trail. */
@@ -86,14 +83,8 @@ export function createApp(input: AppDeps): Service {
   const mcp = createMcpRuntime({
     kv: deps.kv,
     config: deps.config,
-    services: {
-      image: deps.tools?.image ?? imageGeneratorFromConfig({
-        cloudflareAccountId: deps.config.cloudflare.accountId,
-        cloudflareApiToken: deps.config.cloudflare.apiToken,
-        cloudflareApiBaseUrl: deps.config.cloudflare.apiBaseUrl,
-      }),
-      onToolCall,
-    },
+    onToolCall,
+    ...(deps.image ? { image: deps.image } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
   const app = new Hono();
@@ -183,13 +174,6 @@ export function createApp(input: AppDeps): Service {
   app.route("/.well-known", wellKnownRoutes(deps.config));
   app.route("/", oauthRoutes(auth));
   app.route("/", callbackRoutes(auth));
-  const grantLimits = new GrantLimits({
-    kv: deps.kv,
-    maxStreams: deps.config.limits.maxStreamsPerGrant,
-    maxSessions: deps.config.limits.maxSessionsPerGrant,
-    sessionIdleMs: deps.config.mcp.sessionIdleSeconds * 1000,
-    ...(deps.now ? { now: deps.now } : {}),
-  });
   // Each MCP endpoint's bearer check is built once here and handed to its routes.
   const origins = allowedOrigins(deps.config);
   const bearer = (which: "mcp" | "sse") =>
@@ -199,8 +183,8 @@ export function createApp(input: AppDeps): Service {
       freshness: auth.freshness,
       cache: auth.tokenCache,
     });
-  app.route("/", mcpRoutes({ bearer: bearer("mcp"), allowedOrigins: origins }, mcp, grantLimits));
-  app.route("/", sseRoutes({ bearer: bearer("sse"), allowedOrigins: origins }, mcp, grantLimits));
+  app.route("/", mcpRoutes({ bearer: bearer("mcp"), allowedOrigins: origins }, mcp));
+  app.route("/", sseRoutes({ bearer: bearer("sse"), allowedOrigins: origins }, mcp));
   app.route(
     "/",
     accountRoutes(auth, {

@@ -1,64 +1,79 @@
 /**
- * The MCP side of one app instance, built once in `createApp`: tool services, the grant watcher, the
- * instance's KV poller and cross-instance bus, the 2025 session store, the 2024-11-05 SSE sessions, the
- * SDK's 2026-07-28 handler (`legacy: "reject"`, since `routes/mcp.ts` serves 2025 traffic itself, with
- * sessions) and the SDK's stateless legacy leg that serves every 2025 POST and every SSE message.
+ * The MCP side of one app instance, built once by `createApp`, offered as actions: `post`, `get` and
+ * `delete` serve the Streamable HTTP endpoint (`streamable_http.ts`), `openSse` and `sseMessage` the
+ * 2024-11-05 transport (`sse_transport.ts`); `close` drains it. Routes pass it the request and the
+ * verified caller and hand back what it answers; they never see its parts.
+ *
+ * What it builds, each here and nowhere else: the tool services (the image backend from CLOUDFLARE_*,
+ * unless one is given, and the tool-call hook), the per-grant limits (MAX_STREAMS_PER_GRANT,
+ * MAX_SESSIONS_PER_GRANT), the grant watcher, the instance's KV poller and cross-instance bus, the 2025
+ * session store, the 2024-11-05 SSE sessions, the fast path (unless MCP_FAST_PATH=off), the SDK's
+ * 2026-07-28 handler (`legacy: "reject"`: 2025 traffic is served with sessions by
+ * `streamable_http.ts`) and the SDK's stateless legacy leg that serves every 2025 POST and every SSE
+ * message.
  *
  * Nothing here assumes that the next request lands on this instance: sessions live in KV, and what
- * must reach a stream held elsewhere goes through KV (see `bus.ts`, `sse_relay.ts`).
+ * must reach a stream held elsewhere goes through KV (see `cluster/bus.ts`, `cluster/sse_relay.ts`).
  *
  * @module
  */
 import {
   createMcpHandler,
-  type LegacyHttpHandler,
   legacyStatelessFallback,
-  type McpHttpHandler,
   type McpServerFactory,
 } from "@modelcontextprotocol/server";
 import { randomToken } from "../auth/crypto.ts";
+import type { Identity } from "../auth/identity.ts";
 import { type Config, DEFAULT_SERVER_NAME } from "../lib/config.ts";
 import { errorFields, log } from "../lib/log.ts";
 import { withTimeout } from "../lib/timeout.ts";
 import { KvEventBus } from "./cluster/bus.ts";
 import { announceCatalog, catalogFingerprint } from "./cluster/catalog.ts";
-import { createDispatcher, type MessageDispatcher } from "./dispatch.ts";
+import { createDispatcher } from "./dispatch.ts";
 import { FastPath } from "./fast_path.ts";
+import { GrantLimits } from "./grant_limits.ts";
 import { KvPoller } from "./cluster/kv_poller.ts";
 import { GrantWatcher } from "./cluster/grant_watcher.ts";
 import { buildServer, identityOf } from "./server.ts";
 import { SessionStore } from "./sessions.ts";
 import { SseSessions } from "./sse_sessions.ts";
-import type { ToolServices } from "./tool.ts";
+import { createSseTransport } from "./sse_transport.ts";
+import { type Caller, createStreamableHttp } from "./streamable_http.ts";
+import type { ImageGenerator, ToolCallRecord, ToolServices } from "./tool.ts";
+import { imageGeneratorFromConfig } from "./tools/generate_image/from_env.ts";
 
 /** How long clients are told to wait before reconnecting when this instance shuts down. */
 export const SHUTDOWN_RETRY_MS = 1000;
 
-/** Everything the MCP routes use. */
+/** What the MCP routes (and `/healthz`) can ask of this instance. */
 export interface McpRuntime {
-  readonly config: Config;
-  readonly services: ToolServices;
-  /** This instance's random id (names it in SSE records, outboxes and bus events). */
+  /** This instance's random id (names it in SSE records, outboxes, bus events and `/healthz`). */
   readonly instanceId: string;
-  readonly watcher: GrantWatcher;
-  readonly bus: KvEventBus;
-  readonly sessions: SessionStore;
-  readonly sse: SseSessions;
-  /** Serves 2026-07-28 requests; rejects 2025-era ones (they never reach it). */
-  readonly modern: McpHttpHandler;
-  /** Ends each open 2026-07-28 `subscriptions/listen` stream (see `listen.ts`). */
-  readonly listens: Set<() => void>;
-  /** Serves one 2025-era POST with a fresh server (the SDK's stateless legacy leg). */
-  readonly legacy: LegacyHttpHandler;
-  /**
-   * Serves plain `tools/call`, `tools/list` and `ping` without an SDK server (see `fast_path.ts`);
-   * null when MCP_FAST_PATH=off.
-   */
-  readonly fast: FastPath | null;
-  /** Serves one SSE client message through {@linkcode McpRuntime.legacy}. */
-  readonly dispatch: MessageDispatcher;
   /** True once shutdown began: new streams are refused with 503. */
   readonly draining: boolean;
+  /**
+   * Serves `POST /mcp` of any era: a 2026-07-28 request statelessly, a 2025 one in its session (an
+   * `initialize` opens one). Throws `McpHttpError` (and storage errors) for the route to answer.
+   */
+  post(request: Request, caller: Caller): Promise<Response>;
+  /** Serves `GET /mcp`: a 2025 session's event stream, or its resumption from `Last-Event-ID`. */
+  get(request: Request, caller: Caller): Promise<Response>;
+  /** Serves `DELETE /mcp`: ends the 2025 session named by `Mcp-Session-Id`. */
+  delete(request: Request, caller: Caller): Promise<Response>;
+  /** Serves `GET /sse`: opens a 2024-11-05 session's event stream for `identity`. */
+  openSse(identity: Identity): Promise<Response>;
+  /** Serves `POST /messages?sessionId=…`: one client message of a 2024-11-05 session (202). */
+  sseMessage(sessionId: string | undefined, caller: Caller, request: Request): Promise<Response>;
+  /**
+   * Whether {@linkcode McpRuntime.post} would answer this request on the fast path, without an SDK
+   * server (always false with MCP_FAST_PATH=off). For tests and diagnostics; changes nothing.
+   */
+  takesFastPath(headers: Headers, body: unknown): boolean;
+  /**
+   * Tells every live session, on every instance, that the tool list changed; resolves once the event
+   * is written to KV (so a stream resumed later replays it).
+   */
+  announceToolsChanged(): Promise<void>;
   /** Open streams of every kind on this instance. */
   openStreams(): { sse: number; mcp: number; listen: number };
   /**
@@ -72,19 +87,38 @@ export interface McpRuntime {
 export interface McpRuntimeDeps {
   kv: Deno.Kv;
   config: Config;
-  services: ToolServices;
+  /** Told about every tool call, allowed or refused (the audit trail); must not throw. */
+  onToolCall?: (record: ToolCallRecord) => void;
+  /** The image backend; built from the configuration (CLOUDFLARE_*) when absent. */
+  image?: ImageGenerator;
   now?: () => number;
 }
 
 /** Builds the runtime. */
 export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
+  const { kv, config } = deps;
   const now = deps.now ?? Date.now;
   const instanceId = randomToken(12);
-  const poller = new KvPoller(deps.kv, { intervalMs: deps.config.mcp.pollMs });
-  const bus = new KvEventBus(deps.kv, poller, instanceId, { now });
-  const watcher = new GrantWatcher(deps.kv, { now });
-  const sessions = new SessionStore(deps.kv, {
-    idleMs: deps.config.mcp.sessionIdleSeconds * 1000,
+  const services: ToolServices = {
+    image: deps.image ?? imageGeneratorFromConfig({
+      cloudflareAccountId: config.cloudflare.accountId,
+      cloudflareApiToken: config.cloudflare.apiToken,
+      cloudflareApiBaseUrl: config.cloudflare.apiBaseUrl,
+    }),
+    ...(deps.onToolCall ? { onToolCall: deps.onToolCall } : {}),
+  };
+  const limits = new GrantLimits({
+    kv,
+    maxStreams: config.limits.maxStreamsPerGrant,
+    maxSessions: config.limits.maxSessionsPerGrant,
+    sessionIdleMs: config.mcp.sessionIdleSeconds * 1000,
+    now,
+  });
+  const poller = new KvPoller(kv, { intervalMs: config.mcp.pollMs });
+  const bus = new KvEventBus(kv, poller, instanceId, { now });
+  const watcher = new GrantWatcher(kv, { now });
+  const sessions = new SessionStore(kv, {
+    idleMs: config.mcp.sessionIdleSeconds * 1000,
     watcher,
     bus,
     now,
@@ -94,7 +128,7 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     if (!identity) {
       throw new Error("Cannot build MCP server: the request carries no verified identity");
     }
-    return buildServer(identity, deps.services, serverName(deps.config));
+    return buildServer(identity, services, serverName(config));
   };
   const modern = createMcpHandler(factory, {
     legacy: "reject",
@@ -105,28 +139,49 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
     factory,
     (err) => log("debug", "legacy MCP request failed", errorFields(err)),
   );
-  const sse = new SseSessions({ kv: deps.kv, watcher, bus, poller, instanceId, now });
+  const sse = new SseSessions({ kv, watcher, bus, poller, instanceId, now });
+  const fast = config.mcp.fastPath ? new FastPath(services) : null;
   const announced = catalogFingerprint()
-    .then((fingerprint) => announceCatalog(deps.kv, bus, fingerprint))
+    .then((fingerprint) => announceCatalog(kv, bus, fingerprint))
     .then((changed) => changed && log("info", "tool catalog changed; told every live session"))
     .catch((err) => log("warn", "tool catalog announcement failed", errorFields(err)));
   const listens = new Set<() => void>();
   let draining = false;
-  return {
-    config: deps.config,
-    services: deps.services,
-    instanceId,
+  const isDraining = () => draining;
+  const http = createStreamableHttp({
+    services,
+    sessions,
+    modern,
+    legacy,
+    fast,
     watcher,
     bus,
-    sessions,
-    sse,
-    modern,
     listens,
-    legacy,
-    fast: deps.config.mcp.fastPath ? new FastPath(deps.services) : null,
-    dispatch: createDispatcher(legacy, `${deps.config.publicUrl}/mcp`),
+    limits,
+    pollMs: config.mcp.pollMs,
+    draining: isDraining,
+  });
+  const sseTransport = createSseTransport({
+    services,
+    sse,
+    dispatch: createDispatcher(legacy, `${config.publicUrl}/mcp`),
+    limits,
+    draining: isDraining,
+  });
+  return {
+    instanceId,
     get draining() {
       return draining;
+    },
+    post: http.post,
+    get: http.get,
+    delete: http.delete,
+    openSse: sseTransport.open,
+    sseMessage: sseTransport.message,
+    takesFastPath: (headers, body) => fast?.accept(headers, body) != null,
+    async announceToolsChanged() {
+      bus.publish({ kind: "tools_list_changed" });
+      await bus.flush();
     },
     openStreams: () => ({ sse: sse.size, mcp: sessions.streams, listen: listens.size }),
     async close() {

@@ -40,7 +40,7 @@ export interface ToolCallRecord {
   readonly detail?: string;
 }
 
-/** Services tools may use; built once per process in `app/app.ts`. */
+/** Services tools may use; built once per instance by the MCP runtime (`runtime.ts`). */
 export interface ToolServices {
   readonly image: ImageGenerator;
   /** Told about every call, allowed or refused (the audit trail); must not throw. */

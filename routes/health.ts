@@ -14,7 +14,8 @@ import { SERVER_INFO } from "../mcp/server.ts";
 /** Options of {@linkcode healthRoutes}. */
 export interface HealthOptions {
   kv: Deno.Kv;
-  mcp: McpRuntime;
+  /** What `/healthz` reports of the MCP runtime. */
+  mcp: Pick<McpRuntime, "instanceId" | "draining" | "openStreams">;
   /** When this instance started (ms since the epoch). */
   startedAt: number;
   /** DENO_DEPLOYMENT_ID on Deno Deploy. */

@@ -73,8 +73,7 @@ Deno.test("GET /mcp resumed with Last-Event-ID gets the list_changed published w
   const primed = /^id: (\d+)\n/.exec(await first.until(/data: \n\n/))![1]!;
   await first.close();
 
-  server.service.mcp.bus.publish({ kind: "tools_list_changed" }); // nobody is listening now
-  await server.service.mcp.bus.flush();
+  await server.service.mcp.announceToolsChanged(); // nobody is listening now
 
   const plain = await openGet(server.url, accessToken, session);
   const withoutId = await plain.until(/list_changed/, 700);

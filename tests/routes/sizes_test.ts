@@ -1,7 +1,7 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { MAX_SCOPE_CHARS } from "../../auth/authorize.ts";
 import { MAX_METADATA_BYTES } from "../../auth/clients.ts";
-import { MAX_INIT_FIELD_BYTES } from "../../routes/mcp.ts";
+import { MAX_INIT_FIELD_BYTES } from "../../mcp/session_http.ts";
 import { authorizeUrl, register, signIn } from "../helpers/oauth.ts";
 import { startTestServer } from "../helpers/server.ts";
 
