@@ -3,7 +3,8 @@
  * holds who opened the session (user, client, grant), the negotiated protocol version, the client's info
  * and capabilities, and when it was created and last used. Each instance keeps a small cache entry per
  * session it has seen, plus the one live object a session may need: its standalone `GET` event stream.
- * No SDK server is held per session; each request is served by a fresh one (`routes/mcp.ts`).
+ * No SDK server is held per session; each request is answered by the fast path or a fresh SDK server
+ * (`streamable_http.ts`).
  *
  * A session is found only under the user of the verified token, and only for the same client and grant;
  * anything else is "not found", so a session id never stands in for a token. A session idle for
