@@ -37,6 +37,7 @@ import { healthRoutes } from "../routes/health.ts";
 import { homeRoutes } from "../routes/home.ts";
 import { bearerFor } from "../auth/bearer.ts";
 import { allowedOrigins } from "../mcp/origin.ts";
+import { mcpErrorHandler } from "../mcp/jsonrpc.ts";
 import { mcpRoutes } from "../routes/mcp.ts";
 import { oauthRoutes } from "../routes/oauth.ts";
 import { sseRoutes } from "../routes/sse.ts";
@@ -111,6 +112,9 @@ export function createApp(input: AppDeps): Service {
     if (err instanceof StorageError) {
       log("warn", "storage unavailable", { path: c.req.path, code: err.code, ...errorFields(err) });
     }
+    // The MCP transports answer in JSON-RPC (their routes carry no error handler of their own: Hono
+    // would wrap each of their handlers and middleware in another compose, on every request).
+    if (format === "jsonrpc") return mcpErrorHandler(err, c);
     if (err instanceof RequestError || err instanceof StorageError) {
       if (format !== "page") return apiErrorResponse(err, format)!;
       c.header("cache-control", "no-store");
@@ -131,7 +135,7 @@ export function createApp(input: AppDeps): Service {
     }
     if (err instanceof HTTPException) {
       // Hono's own refusals (the csrf middleware's 403) carry plain text: answer in the route's format.
-      if (err.status === 403 && format !== "jsonrpc") {
+      if (err.status === 403) {
         const refused = new RequestError("forbidden", "Cross-origin form posts are refused");
         return format === "page"
           ? errorPage(c, new PageError("forbidden", refused.message, 403))
@@ -140,13 +144,6 @@ export function createApp(input: AppDeps): Service {
       return err.getResponse();
     }
     log("error", "unhandled error", { path: c.req.path, ...errorFields(err) });
-    if (format === "jsonrpc") {
-      return c.json({
-        jsonrpc: "2.0",
-        id: null,
-        error: { code: -32603, message: "Internal error" },
-      }, 500);
-    }
     return c.json({ error: "server_error", error_description: "Internal error" }, 500);
   });
 

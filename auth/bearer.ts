@@ -13,7 +13,8 @@ import { type Config, resources } from "../lib/config.ts";
 import type { Identity } from "./identity.ts";
 import { protectedResourceMetadataUrl } from "./metadata.ts";
 import type { TokenCache } from "./token_cache.ts";
-import type { TokenStore } from "./tokens.ts";
+import type { AccessTokenRecord, TokenStore } from "./tokens.ts";
+import type { Grant } from "./grants.ts";
 
 /** Variables the bearer check puts on the Hono context: who, and the token it verified. */
 export type BearerVariables = { identity: Identity; accessToken: string };
@@ -116,22 +117,37 @@ export function requireBearer(
       }
     }
     c.set("accessToken", presented);
-    c.set("identity", {
-      userId: grant.userId,
-      email: grant.email,
-      name: grant.name,
-      organizationId: grant.organizationId,
-      role: grant.role,
-      roles: grant.roles,
-      permissions: grant.permissions,
-      clientId: token.clientId,
-      grantId: grant.id,
-      scopes: token.scopes,
-      resource: token.resource,
-      expiresAt: token.expiresAt,
-    });
+    c.set("identity", identityOf(token, grant));
     await next();
   };
+}
+
+/** The identity of each verified token, built once while its grant stays the same object. */
+const IDENTITIES = new WeakMap<AccessTokenRecord, { grant: Grant; identity: Identity }>();
+
+/**
+ * Who the caller is, from its token and grant: built once per token and grant (the token cache hands
+ * back the same objects for its bound), frozen, since every request of that token shares it.
+ */
+function identityOf(token: AccessTokenRecord, grant: Grant): Identity {
+  const known = IDENTITIES.get(token);
+  if (known?.grant === grant) return known.identity;
+  const identity: Identity = Object.freeze({
+    userId: grant.userId,
+    email: grant.email,
+    name: grant.name,
+    organizationId: grant.organizationId,
+    role: grant.role,
+    roles: grant.roles,
+    permissions: grant.permissions,
+    clientId: token.clientId,
+    grantId: grant.id,
+    scopes: token.scopes,
+    resource: token.resource,
+    expiresAt: token.expiresAt,
+  });
+  IDENTITIES.set(token, { grant, identity });
+  return identity;
 }
 
 /** Escapes a quoted-string (RFC 7230 §3.2.6). */

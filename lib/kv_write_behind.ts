@@ -41,10 +41,11 @@ export class KvWriteBehind {
 
   /**
    * Queues `value` under `key`. Returns false, and queues nothing, for a value KV could never hold
-   * (over 64 KiB serialized, roughly measured as JSON).
+   * (over 64 KiB serialized, roughly measured as JSON). A caller that knows the size of what it
+   * queues passes it as `bytes` (an upper bound), which spares serializing the value once more.
    */
-  set(key: Deno.KvKey, value: unknown, options: { expireIn: number }): boolean {
-    const bytes = JSON.stringify(value).length + JSON.stringify(key).length;
+  set(key: Deno.KvKey, value: unknown, options: { expireIn: number; bytes?: number }): boolean {
+    const bytes = options.bytes ?? JSON.stringify(value).length + JSON.stringify(key).length;
     if (bytes > MAX_VALUE_BYTES) return false;
     this.#queue.push({ key, value, expireIn: options.expireIn, bytes });
     this.#bytes += bytes;

@@ -175,7 +175,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * `app.onError` for MCP routes: an `HTTPException` (401 from the bearer check, 403 from the origin check)
+ * How failures on the MCP routes are answered (the app's one `onError` calls it for `/mcp`, `/sse` and
+ * `/messages`): an `HTTPException` (401 from the bearer check, 403 from the origin check)
  * keeps its response, storage trouble and refused requests their status; anything else is an internal fault, logged and answered 500 with `-32603`.
  */
 export function mcpErrorHandler(err: Error, c: Context): Response {

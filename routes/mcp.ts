@@ -8,7 +8,7 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { BearerVariables } from "../auth/bearer.ts";
-import { mcpErrorHandler, methodNotAllowed } from "../mcp/jsonrpc.ts";
+import { methodNotAllowed } from "../mcp/jsonrpc.ts";
 import { checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 
@@ -27,7 +27,6 @@ export function mcpRoutes(
 ): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.onError(mcpErrorHandler);
   const allowed = deps.allowedOrigins;
   app.use(
     "/mcp",

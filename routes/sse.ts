@@ -11,7 +11,7 @@
 import { Hono } from "hono";
 import type { BearerVariables } from "../auth/bearer.ts";
 import type { McpRouteDeps } from "./mcp.ts";
-import { mcpErrorHandler, methodNotAllowed } from "../mcp/jsonrpc.ts";
+import { methodNotAllowed } from "../mcp/jsonrpc.ts";
 import { checkOrigin, mcpCors } from "../mcp/origin.ts";
 import type { McpRuntime } from "../mcp/runtime.ts";
 import { MESSAGES_PATH } from "../mcp/sse_transport.ts";
@@ -30,7 +30,6 @@ export function sseRoutes(
   const allowed = deps.allowedOrigins;
   const origin = checkOrigin({ allowed });
   const bearer = deps.bearer;
-  app.onError(mcpErrorHandler);
   app.use("/sse", origin, mcpCors({ allowed, methods: ["GET"] }), bearer);
   app.use(MESSAGES_PATH, origin, mcpCors({ allowed, methods: ["POST"] }), bearer);
 

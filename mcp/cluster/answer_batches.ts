@@ -26,7 +26,7 @@ import { createSseStream, type SseStream } from "../sse_stream.ts";
 export const SEAL_MS = 20;
 /** The most answers in one batch. */
 export const MAX_ANSWERS = 256;
-/** The most bytes of answers in one batch (a KV value holds 64 KiB). */
+/** The most bytes of answers in one batch, counted as two per character (a KV value holds 64 KiB). */
 export const MAX_BATCH_BYTES = 48 * 1024;
 /** An answer larger than this gets records of its own (`post_streams.ts`), not a place in a batch. */
 export const MAX_BATCHED_ANSWER_BYTES = 8 * 1024;
@@ -76,7 +76,8 @@ export class AnswerBatches {
    * batch; returns its stream's name (`<batch>.<k>`), or null when `data` is too large for a batch.
    */
   add(sessionId: string, data: string): string | null {
-    const bytes = data.length + sessionId.length;
+    // KV limits a value's serialized size; a string serializes to at most two bytes per code unit.
+    const bytes = 2 * (data.length + sessionId.length + 8);
     if (bytes > MAX_BATCHED_ANSWER_BYTES) return null;
     if (this.#answers.length >= MAX_ANSWERS || this.#bytes + bytes > MAX_BATCH_BYTES) this.#seal();
     if (this.#answers.length === 0) {
@@ -99,7 +100,9 @@ export class AnswerBatches {
     this.#timer = undefined;
     if (this.#answers.length === 0) return;
     const batch: StoredBatch = { answers: this.#answers };
-    if (!this.#store.set(keys.answerBatch(this.#id), batch, { expireIn: this.#ttlMs })) {
+    // What `add` counted (field names and framing included) bounds the serialized size.
+    const bytes = this.#bytes + 64;
+    if (!this.#store.set(keys.answerBatch(this.#id), batch, { expireIn: this.#ttlMs, bytes })) {
       log("warn", "a batch of answers is too large to keep for resumption", { batch: this.#id });
     }
     this.#answers = [];

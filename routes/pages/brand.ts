@@ -31,9 +31,10 @@ export const DEFAULT_BRAND: Brand = Object.freeze({
 
 /** Middleware that makes `brand` available to every page rendered under it. */
 export function brandPages(brand: Brand): MiddlewareHandler {
-  return async function setBrand(c, next) {
+  // Not async: a passing middleware returns `next()` itself (one async frame less per request).
+  return function setBrand(c, next) {
     c.set("brand", brand);
-    await next();
+    return next();
   };
 }
 

@@ -89,3 +89,24 @@ Deno.test("responses to an allowed origin expose Mcp-Session-Id and WWW-Authenti
   assertEquals(init.headers.get("access-control-allow-origin"), APP);
   assert(init.headers.get("mcp-session-id"));
 });
+
+Deno.test("a request without Origin (no browser) gets Vary: Origin and no CORS headers", async () => {
+  await using server = await startTestServer({ ALLOWED_ORIGINS: APP });
+  const { accessToken } = await signIn(server.url, "alice@example.com");
+  for (const token of [undefined, accessToken]) {
+    const res = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify(INITIALIZE),
+    });
+    await res.body?.cancel();
+    assertEquals(res.status, token ? 200 : 401);
+    assertStringIncludes(res.headers.get("vary") ?? "", "Origin");
+    const cors = [...res.headers.keys()].filter((name) => name.startsWith("access-control-"));
+    assertEquals(cors, []);
+  }
+});

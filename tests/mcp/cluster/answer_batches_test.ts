@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertNotEquals } from "@std/assert";
+import { assert, assertEquals, assertGreater, assertNotEquals } from "@std/assert";
 import {
   AnswerBatches,
   isAnswerEventId,
@@ -95,4 +95,24 @@ Deno.test("answer event ids and POST stream ids are told apart", () => {
   assert(!isAnswerEventId(stream));
   assert(!isAnswerEventId("p.short.1.0"));
   assert(!isAnswerEventId("p.AAAAAAAAAAAAAAAA.1.0\n"));
+});
+
+Deno.test("batches of answers in any script stay within what one KV value holds", async () => {
+  await using kv = await sharedKv();
+  const failures: unknown[] = [];
+  const store = new KvWriteBehind(kv.a, { onError: (err) => failures.push(err) });
+  const batches = new AnswerBatches(store, TTL_MS);
+  const answer = JSON.stringify({ text: "€😀ж".repeat(900) }); // two-byte characters throughout
+  const names = Array.from({ length: 40 }, () => batches.add("sess-1", answer));
+  assert(names.every((name) => name !== null));
+  await batches.flush();
+  assertEquals(failures, []);
+  assertGreater(await records(kv.a), 1);
+  const last = await replayAnswer(`p.${names.at(-1)}.0`, {
+    kv: kv.b,
+    sessionId: "sess-1",
+    pollMs: 5,
+  });
+  assert(last && last !== "finished");
+  assert((await replayed(last.body)).includes(answer));
 });
