@@ -58,10 +58,20 @@ export const TOOLS: readonly ToolDefinition[] = Object.freeze(await discoverTool
  * toolsFor([]).map((t) => t.name); // ["add", "whoami"]
  * ```
  */
-export function toolsFor(permissions: readonly string[]): ToolDefinition[] {
-  return TOOLS.filter((tool) => allows(tool, permissions))
-    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+export function toolsFor(permissions: readonly string[]): readonly ToolDefinition[] {
+  // Every request of a token passes the same permissions array (its grant's): filtered once.
+  let tools = ALLOWED.get(permissions);
+  if (!tools) {
+    tools = Object.freeze(
+      TOOLS.filter((tool) => allows(tool, permissions))
+        .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
+    );
+    ALLOWED.set(permissions, tools);
+  }
+  return tools;
 }
+
+const ALLOWED = new WeakMap<readonly string[], readonly ToolDefinition[]>();
 
 /** The tool named `name`, or undefined. */
 export function findTool(name: string): ToolDefinition | undefined {
