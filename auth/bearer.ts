@@ -118,7 +118,7 @@ export function requireBearer(
     }
     c.set("accessToken", presented);
     c.set("identity", identityOf(token, grant));
-    await next();
+    return next();
   };
 }
 

@@ -33,7 +33,8 @@ export function checkOrigin(options: CheckOriginOptions): MiddlewareHandler {
     throw new TypeError('"allowed" option must name at least one origin');
   }
   const allowed = originSet(options.allowed);
-  return async function originCheck(c, next) {
+  // Not async: a passing request continues with `next()` itself (one async frame less).
+  return function originCheck(c, next) {
     const header = c.req.header("origin");
     if (header !== undefined) {
       const origin = parseOrigin(header);
@@ -42,7 +43,7 @@ export function checkOrigin(options: CheckOriginOptions): MiddlewareHandler {
         throw new HTTPException(403, { res });
       }
     }
-    await next();
+    return next();
   };
 }
 
