@@ -11,7 +11,7 @@
  * - plain `tools/call`, `tools/list` and `ping` of either era take the fast path (`fast_path.ts`).
  *
  * A call of a tool the caller lacks permissions for is refused before any server is built. Failures
- * are thrown as {@linkcode McpHttpError} for the route's error handler to answer.
+ * are thrown as {@linkcode McpHttpError} for the app's error handler to answer (`mcpErrorHandler`).
  *
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Session Management, §Protocol Version Header
  * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning §Backward Compatibility
