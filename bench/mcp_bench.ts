@@ -1,7 +1,11 @@
 /**
  * Hot-path benchmarks, each against a baseline measured in the same run (`deno task bench`):
  * - the bearer check's token lookup vs a bare KV read;
- * - a full in-process 2026-07-28 `tools/call add` (origin, bearer, SDK handler) vs `server/discover`.
+ * - a full in-process 2026-07-28 `tools/call add` (origin, bearer, fast path) vs `server/discover`;
+ * - over real loopback HTTP, one request at a time: a bare `Deno.serve` answering a fixed JSON-RPC body
+ *   (the ceiling) vs an authenticated `tools/call add`, 2026-07-28 stateless and in a 2025-11-25
+ *   session (request log and audit trail on). `bench/load.ts` measures the same under 10 concurrent
+ *   connections.
  *
  * @module
  */
@@ -12,6 +16,7 @@ import { keys } from "../lib/kv_keys.ts";
 import { setQuiet } from "../lib/log.ts";
 import { startServer } from "../app/serve.ts";
 import { signIn } from "../tests/helpers/oauth.ts";
+import { openSession } from "../tests/helpers/mcp_clients.ts";
 
 setQuiet(true);
 const kv = await Deno.openKv(":memory:");
@@ -73,6 +78,61 @@ Deno.bench({ name: "tools/list", group: "mcp request" }, async () => {
   await res.text();
 });
 
+const CEILING_BODY = '{"jsonrpc":"2.0","id":1,"result":{}}';
+const ceiling = Deno.serve(
+  { port: 0, hostname: "127.0.0.1", onListen() {} },
+  () => new Response(CEILING_BODY, { headers: { "content-type": "application/json" } }),
+);
+const ceilingUrl = `http://127.0.0.1:${ceiling.addr.port}/`;
+const sessionId = await openSession(server.url, session.accessToken);
+const CALL = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "tools/call",
+  params: { name: "add", arguments: { a: 1, b: 2 } },
+});
+
+async function expect(res: Response, status: number, text: string): Promise<void> {
+  const body = await res.text();
+  if (res.status !== status || !body.includes(text)) throw new Error(`${res.status} ${body}`);
+}
+
+Deno.bench(
+  { name: "bare Deno.serve (ceiling)", group: "share of the ceiling", baseline: true },
+  async () => {
+    await expect(
+      await fetch(ceilingUrl, { method: "POST", body: CEILING_BODY }),
+      200,
+      '"result"',
+    );
+  },
+);
+Deno.bench(
+  { name: "2026-07-28 tools/call add over HTTP", group: "share of the ceiling" },
+  async () => {
+    const req = mcpRequest("tools/call", { name: "add", arguments: { a: 1, b: 2 } }, "add");
+    await expect(await fetch(req), 200, '"text":"3"');
+  },
+);
+Deno.bench(
+  { name: "2025-11-25 session tools/call add over HTTP", group: "share of the ceiling" },
+  async () => {
+    const res = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${session.accessToken}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-11-25",
+        "mcp-session-id": sessionId,
+      },
+      body: CALL,
+    });
+    await expect(res, 200, '"text":"3"');
+  },
+);
+
 globalThis.addEventListener("unload", () => {
+  void ceiling.shutdown();
   void server.close();
 });
