@@ -80,7 +80,7 @@ export function createApp(input: AppDeps): Service {
     sinks: deps.config.workosAuditLogs ? [createWorkOSAuditSink(deps.workos)] : [],
   });
   const auth = createAuthServices({ ...deps, audit });
-  const onToolCall = (call: ToolCallRecord) => void audit.record(toolCallEvent(call));
+  const onToolCall = (call: ToolCallRecord) => audit.enqueue(toolCallEvent(call));
   const mcp = createMcpRuntime({
     kv: deps.kv,
     config: deps.config,
@@ -195,7 +195,7 @@ export function createApp(input: AppDeps): Service {
         })),
       organizationName: organizationNames(deps.workos),
       onRevoke: (grant, session) =>
-        void audit.record(grantRevokedByUser(grant, session.identity.userId)),
+        audit.enqueue(grantRevokedByUser(grant, session.identity.userId)),
     }),
   );
   app.route("/", homeRoutes(deps.config));

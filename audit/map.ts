@@ -1,7 +1,7 @@
 /**
  * From domain events to audit records: what the trail says when a tool is called, a grant is revoked or
  * a user's permissions change. The wiring only connects a hook to `AuditLog.record`
- * (`onToolCall: (call) => audit.record(toolCallEvent(call))`); the choice of action, outcome and wording
+ * (`onToolCall: (call) => audit.enqueue(toolCallEvent(call))`); the choice of action, outcome and wording
  * lives here, next to the action names it must keep stable.
  *
  * The inputs are small structural types, so this folder needs nothing from `auth/` or `mcp/`: an
@@ -49,7 +49,7 @@ export interface AuditedGrant {
  *
  * @example
  * ```ts
- * onToolCall: (call) => void audit.record(toolCallEvent(call))
+ * onToolCall: (call) => audit.enqueue(toolCallEvent(call))
  * ```
  */
 export function toolCallEvent(call: AuditedToolCall): AuditEventInput {

@@ -81,7 +81,8 @@ export const MAX_QUEUED = 10_000;
 
 interface Queued {
   event: AuditEvent;
-  done: () => void;
+  /** Resolves `record()`'s promise; absent for `enqueue()`. */
+  done: (() => void) | undefined;
 }
 
 /**
@@ -134,17 +135,31 @@ export class AuditLog {
    */
   record(input: AuditEventInput): Promise<AuditEvent> {
     const event = this.#build(input);
+    return new Promise((resolve) => {
+      if (!this.#push(event, () => resolve(event))) resolve(event);
+    });
+  }
+
+  /**
+   * Records an event like {@linkcode AuditLog.record}, for a caller that does not wait for it (a tool
+   * call on the response path): no promise is made for it.
+   */
+  enqueue(input: AuditEventInput): void {
+    this.#push(this.#build(input), undefined);
+  }
+
+  /** Queues `event` for the next batch; false when it was dropped (the queue is full). */
+  #push(event: AuditEvent, done: (() => void) | undefined): boolean {
     if (this.#held >= MAX_QUEUED) {
       this.#drop(event);
-      return Promise.resolve(event);
+      return false;
     }
     this.#held++;
-    return new Promise((resolve) => {
-      this.#queue.push({ event, done: () => resolve(event) });
-      if (this.#timer === undefined && !this.#busy) {
-        this.#timer = setTimeout(() => this.#drain(), BATCH_MS);
-      }
-    });
+    this.#queue.push({ event, done });
+    if (this.#timer === undefined && !this.#busy) {
+      this.#timer = setTimeout(() => this.#drain(), BATCH_MS);
+    }
+    return true;
   }
 
   /**
@@ -230,7 +245,7 @@ export class AuditLog {
     this.#held -= batch.length;
     for (const { event, done } of batch) {
       this.#send(event);
-      done();
+      done?.();
     }
   }
 

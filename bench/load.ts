@@ -16,6 +16,7 @@
  * deno run -A bench/load.ts --connections=10 --seconds=5 --runs=3
  * deno run -A bench/load.ts --client=deno --count=20000
  * deno run -A bench/load.ts --fast-path=off    # every MCP request through the SDK
+ * deno run -A bench/load.ts --paired=off       # one ceiling per run instead of one before each path
  * deno run -A bench/load.ts --only="2025 session tools" --v8-flags=--prof  # profile the app
  * ```
  *
@@ -39,12 +40,15 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     "fast-path": { type: "string", default: "on" },
     "v8-flags": { type: "string" },
+    paired: { type: "string", default: "on" },
   },
 });
 const CONNECTIONS = Number(args.connections);
 const SECONDS = Number(args.seconds);
 const COUNT = Number(args.count);
 const RUNS = Number(args.runs);
+/** Whether each path's share is taken against a ceiling measured right before it (default). */
+const PAIRED = args.paired !== "off";
 
 /** One path under load: a request template, and what a correct answer contains. */
 interface Scenario {
@@ -306,27 +310,38 @@ const generator = useWrk
 console.log(
   `load generator: ${generator} (shares the machine's ${navigator.hardwareConcurrency} CPUs)`,
 );
+/** A measured path with the ceiling its share is taken against. */
+interface Row extends Figures {
+  ceiling: number;
+}
+
 for (let run = 1; run <= RUNS; run++) {
   const { scenarios, stop } = await setUp();
   const dir = await Deno.makeTempDir({ prefix: "mcp-load-wrk-" });
-  const results: Figures[] = [];
+  const measure = (s: Scenario) => useWrk ? runWrk(s, dir) : runDeno(s);
+  const rows: Row[] = [];
   try {
-    for (const s of scenarios) {
-      if (args.only && !s.name.includes(args.only) && !s.name.includes("ceiling")) continue;
-      results.push(useWrk ? await runWrk(s, dir) : await runDeno(s));
+    const [bare, ...paths] = scenarios;
+    const first = await measure(bare!);
+    rows.push({ ...first, ceiling: first.rps });
+    for (const s of paths) {
+      if (args.only && !s.name.includes(args.only)) continue;
+      // Paired: the ceiling is measured again right before each path, so a machine that speeds up or
+      // slows down during the run (shared CPUs) moves both figures of a pair together.
+      const ceiling = PAIRED ? (await measure(bare!)).rps : first.rps;
+      rows.push({ ...await measure(s), ceiling });
     }
   } finally {
     await stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-  const ceiling = results[0]!.rps;
   console.log(`\nrun ${run}/${RUNS}`);
-  console.log("| path | req/s | p50 ms | share of ceiling | errors |");
-  console.log("|---|---:|---:|---:|---:|");
-  for (const r of results) {
+  console.log("| path | req/s | p50 ms | ceiling req/s | share of ceiling | errors |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
     console.log(
-      `| ${r.name} | ${Math.round(r.rps)} | ${r.p50Ms.toFixed(2)} | ${
-        (r.rps / ceiling).toFixed(3)
+      `| ${r.name} | ${Math.round(r.rps)} | ${r.p50Ms.toFixed(2)} | ${Math.round(r.ceiling)} | ${
+        (r.rps / r.ceiling).toFixed(3)
       } | ${r.errors} |`,
     );
   }

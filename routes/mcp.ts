@@ -6,7 +6,7 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports §Security Warning (Origin), §Session Management
  * @module
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { BearerVariables } from "../auth/bearer.ts";
 import { methodNotAllowed } from "../mcp/jsonrpc.ts";
 import { checkOrigin, mcpCors } from "../mcp/origin.ts";
@@ -35,10 +35,14 @@ export function mcpRoutes(
     deps.bearer,
   );
 
-  // `c.var` is the bearer check's { identity, accessToken }: the caller, as the runtime takes it.
-  app.post("/mcp", (c) => mcp.post(c.req.raw, c.var));
-  app.get("/mcp", (c) => mcp.get(c.req.raw, c.var));
-  app.delete("/mcp", (c) => mcp.delete(c.req.raw, c.var));
+  // The caller as the bearer check verified it (read with `get`: `c.var` copies every variable).
+  const caller = (c: Context<Env>) => ({
+    identity: c.get("identity"),
+    accessToken: c.get("accessToken"),
+  });
+  app.post("/mcp", (c) => mcp.post(c.req.raw, caller(c)));
+  app.get("/mcp", (c) => mcp.get(c.req.raw, caller(c)));
+  app.delete("/mcp", (c) => mcp.delete(c.req.raw, caller(c)));
   app.all("/mcp", () => {
     throw methodNotAllowed("GET, POST, DELETE");
   });

@@ -334,3 +334,20 @@ Deno.test("AuditLog.listForUser() lists what this instance recorded a moment ago
   void audit.record(input({ detail: "just now" }));
   assertEquals((await audit.listForUser("user_1")).map((e) => e.detail), ["just now"]);
 });
+
+Deno.test("AuditLog.enqueue() records like record() without a promise, and drops past MAX_QUEUED", async () => {
+  using logs = captureLogs();
+  using kv = await Deno.openKv(":memory:");
+  const counted = countingKv(kv, true);
+  const sink = recordingSink();
+  const audit = new AuditLog(counted.kv, { now: clock().now, sinks: [sink] });
+  assertEquals(audit.enqueue(input({ tool: "add" })), undefined);
+  for (let i = 1; i < MAX_QUEUED + 5; i++) audit.enqueue(input());
+  assertEquals(logs.messages(), ["Cannot record audit event: the write queue is full"]);
+  counted.release();
+  await audit.flush();
+  const listed = await audit.listForUser("user_1", { limit: 500 });
+  assertEquals(listed.length, 500);
+  assertEquals(sink.events.length, MAX_QUEUED, "every event kept reached the sink");
+  assertEquals(sink.events[0]!.tool, "add");
+});
