@@ -7,7 +7,11 @@
  * @module
  */
 import {
+  INTERNAL_ERROR,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
   type JSONRPCErrorResponse,
+  PARSE_ERROR,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/server";
 import type { Context } from "hono";
@@ -18,13 +22,15 @@ import { errorFields, log } from "../lib/log.ts";
 import { findTool } from "./tools/mod.ts";
 import { missingPermissions, permissionMessage } from "./permissions.ts";
 
-/** JSON-RPC and MCP error codes used here. */
+/** JSON-RPC and MCP error codes used here: the SDK's own constants where it exports one. */
 export const ERROR_CODES = Object.freeze({
-  parseError: -32700,
-  invalidRequest: -32600,
-  invalidParams: -32602,
-  internalError: -32603,
+  parseError: PARSE_ERROR,
+  invalidRequest: INVALID_REQUEST,
+  invalidParams: INVALID_PARAMS,
+  internalError: INTERNAL_ERROR,
+  /** What the SDK's HTTP transports answer a refused request with (it exports no constant). */
   badRequest: -32000,
+  /** An unknown or ended `Mcp-Session-Id` (the SDK's transports use -32001 too; no constant). */
   sessionNotFound: -32001,
 });
 
