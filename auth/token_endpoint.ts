@@ -13,6 +13,12 @@ import { GrantRevokedError, PermissionsStaleError } from "./freshness.ts";
 import { ourResource } from "./resource.ts";
 import type { AuthServices } from "./services.ts";
 
+/** What the token and revocation endpoints use. */
+export type TokenEndpointDeps = Pick<
+  AuthServices,
+  "audit" | "clients" | "codes" | "config" | "freshness" | "grants" | "tokens"
+>;
+
 /** Seconds a client is asked to wait after a WorkOS outage (`Retry-After`). */
 export const RETRY_AFTER_S = 5;
 
@@ -39,7 +45,10 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
 }
 
 /** Handles a token request; resolves to the JSON response with `Cache-Control: no-store`. */
-export async function handleTokenRequest(request: Request, auth: AuthServices): Promise<Response> {
+export async function handleTokenRequest(
+  request: Request,
+  auth: TokenEndpointDeps,
+): Promise<Response> {
   const form = await readForm(request);
   const grantType = form.get("grant_type");
   if (!grantType) throw new OAuthError("invalid_request", "grant_type is required");
@@ -151,7 +160,7 @@ export async function handleTokenRequest(request: Request, auth: AuthServices): 
  */
 export async function handleRevocationRequest(
   request: Request,
-  auth: AuthServices,
+  auth: TokenEndpointDeps,
 ): Promise<Response> {
   const form = await readForm(request);
   const client = await auth.clients.authenticate(request.headers, form);

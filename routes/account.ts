@@ -26,8 +26,14 @@ export interface AccountHooks {
   onRevoke?: (grant: Grant, session: WebSession) => void | Promise<void>;
 }
 
+/** What the account page uses. */
+export type AccountRouteDeps = Pick<
+  AuthServices,
+  "clients" | "config" | "grants" | "pending" | "upstream" | "webSessions"
+>;
+
 /** The account routes. */
-export function accountRoutes(auth: AuthServices, hooks: AccountHooks = {}): Hono {
+export function accountRoutes(auth: AccountRouteDeps, hooks: AccountHooks = {}): Hono {
   const app = new Hono();
   const issuer = auth.config.publicUrl;
   const sameOrigin = csrf({ origin: new URL(issuer).origin });

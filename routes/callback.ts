@@ -23,8 +23,14 @@ import { errorFields, log } from "../lib/log.ts";
 import { readBrowserForm } from "./forms.ts";
 import { organizationPage } from "./pages/organization.ts";
 
+/** What the callback routes use. */
+export type CallbackRouteDeps = Pick<
+  AuthServices,
+  "audit" | "codes" | "config" | "consent" | "grants" | "pending" | "upstream" | "webSessions"
+>;
+
 /** The AuthKit callback routes. */
-export function callbackRoutes(auth: AuthServices): Hono {
+export function callbackRoutes(auth: CallbackRouteDeps): Hono {
   const app = new Hono();
   const issuer = auth.config.publicUrl;
 

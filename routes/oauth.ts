@@ -12,14 +12,23 @@ import type { AuthorizationRequest } from "../auth/authorize.ts";
 import { rememberState } from "../auth/pending.ts";
 import { resources } from "../lib/config.ts";
 import type { AuthServices } from "../auth/services.ts";
-import { handleRevocationRequest, handleTokenRequest } from "../auth/token_endpoint.ts";
+import {
+  handleRevocationRequest,
+  handleTokenRequest,
+  type TokenEndpointDeps,
+} from "../auth/token_endpoint.ts";
 import { OAuthError, PageError, RequestError } from "../lib/errors.ts";
 import { readBrowserForm } from "./forms.ts";
 import { consentPage } from "./pages/consent.ts";
 import { errorLinkPage } from "./pages/error_link.ts";
 
-/** `/register`, `/authorize`, `/token`, `/revoke`. */
-export function oauthRoutes(auth: AuthServices): Hono {
+/** What the OAuth routes use: the token endpoint's stores, and those of authorize and consent. */
+export type OAuthRouteDeps =
+  & TokenEndpointDeps
+  & Pick<AuthServices, "consent" | "pending" | "upstream">;
+
+/** `/register`, `/authorize`, `/token`, `/revoke`, over exactly the services they use. */
+export function oauthRoutes(auth: OAuthRouteDeps): Hono {
   const app = new Hono();
   const issuer = auth.config.publicUrl;
   // Token, registration and revocation are called by browser-based clients too (e.g. the Inspector).
