@@ -31,7 +31,7 @@ import type { ImageGenerator, ToolCallRecord } from "../mcp/tool.ts";
 import { accountRoutes } from "../routes/account.ts";
 import { limitBodies } from "../routes/body_limits.ts";
 import { errorFormatFor } from "../routes/error_format.ts";
-import { rateLimitAnonymous } from "../routes/rate_limits.ts";
+import { RATE_LIMITED_PATHS, rateLimitAnonymous } from "../routes/rate_limits.ts";
 import { callbackRoutes } from "../routes/callback.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { homeRoutes } from "../routes/home.ts";
@@ -96,13 +96,12 @@ export function createApp(input: AppDeps): Service {
   app.use(brandPages(deps.config.brand));
 
   app.use(limitBodies());
-  app.use(
-    rateLimitAnonymous({
-      kv: deps.kv,
-      limits: deps.config.limits,
-      ...(deps.now ? { now: deps.now } : {}),
-    }),
-  );
+  const rateLimit = rateLimitAnonymous({
+    kv: deps.kv,
+    limits: deps.config.limits,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  for (const path of RATE_LIMITED_PATHS) app.use(path, rateLimit);
 
   // The one place failures become HTTP answers, in the format of the route they reached.
   app.onError((err, c) => {

@@ -16,6 +16,12 @@ import { clientAddress } from "./client_address.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
 
+/**
+ * The only paths {@linkcode rateLimitAnonymous} counts: mount it on these alone, so no other request
+ * (an MCP call) passes through it.
+ */
+export const RATE_LIMITED_PATHS = ["/register", "/authorize", "/account"] as const;
+
 /** Options of {@linkcode rateLimitAnonymous}. */
 export interface RateLimitOptions {
   kv: Deno.Kv;
