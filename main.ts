@@ -2,15 +2,17 @@
  * Entry point: read the configuration, start the service, print a banner, stop cleanly on a signal.
  * Everything else lives in `app/serve.ts` and `app/app.ts`.
  *
- * Arguments (used by `deno task dev`): `--preflight` starts everything, stops at once and exits 0, or
- * exits 1 with every startup problem; `--watched` leaves SIGINT/SIGTERM to Deno's default, because under
- * `--watch` a handled signal only restarts the program and the watcher would never exit.
+ * Arguments (used by `deno task dev` and `deno task start`): `--dotenv` adds the variables of `./.env`
+ * when that file exists (`lib/dotenv.ts`); `--preflight` starts everything, stops at once and exits 0,
+ * or exits 1 with every startup problem; `--watched` leaves SIGINT/SIGTERM to Deno's default, because
+ * under `--watch` a handled signal only restarts the program and the watcher would never exit.
  *
  * @module
  */
 import { banner } from "./app/banner.ts";
 import { ConfigError, resources } from "./lib/config.ts";
 import { withStableDevKey } from "./app/dev_key.ts";
+import { withDotEnv } from "./lib/dotenv.ts";
 import { log } from "./lib/log.ts";
 import { startServer } from "./app/serve.ts";
 
@@ -19,6 +21,7 @@ const SHUTDOWN_DEADLINE_MS = 4000;
 
 const preflight = Deno.args.includes("--preflight");
 const watched = Deno.args.includes("--watched");
+const dotenv = Deno.args.includes("--dotenv");
 
 /** A person is reading (a terminal): human text instead of JSON lines. */
 function human(stream: { isTerminal(): boolean }): boolean {
@@ -53,7 +56,8 @@ function fail(err: ConfigError): never {
 }
 
 try {
-  const { env, keyFile } = await withStableDevKey(Deno.env.toObject());
+  const given = dotenv ? await withDotEnv(".env", Deno.env.toObject()) : Deno.env.toObject();
+  const { env, keyFile } = await withStableDevKey(given);
   const server = await startServer({ env });
   const { config } = server;
   if (preflight) {

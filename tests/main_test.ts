@@ -372,6 +372,43 @@ Deno.test("deno task dev reads .env (its PORT is honoured), and ends on SIGTERM;
   }
 });
 
+Deno.test("deno task start without a .env starts without a warning about the missing file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mcp-start-" });
+  try {
+    await copyProject(dir);
+    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (free.addr as Deno.NetAddr).port;
+    free.close();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "start"],
+      cwd: dir,
+      env: { ...inherited(), PORT: String(port), NO_COLOR: "1" },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let out = "";
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    while (!out.includes('"msg":"MCP server listening"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    assertStringIncludes(out, `"listen":"127.0.0.1:${port}"`);
+    child.kill("SIGTERM");
+    await child.status;
+    await reader.cancel();
+    const stderr = new TextDecoder().decode(
+      await new Response(child.stderr).arrayBuffer(),
+    );
+    assert(!/warning/i.test(stderr.replace(/^Task start .*$/m, "")), stderr);
+    assert(!stderr.includes(".env"), stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("main.ts logs a line naming AUTHKIT_EMULATOR_USERS when the users file breaks while it runs; the sign-in page explains it", async () => {
   const dir = await Deno.makeTempDir();
   const users = `${dir}/users.json`;
