@@ -66,8 +66,13 @@ export interface Service {
   readonly app: Hono;
   readonly audit: AuditLog;
   readonly mcp: McpRuntime;
-  /** Ends open MCP streams (so a server shutdown is not held up) and flushes the audit sinks. */
+  /** Ends open MCP streams (so a server shutdown is not held up) and flushes what is queued. */
   close(): Promise<void>;
+  /**
+   * The last step of a shutdown, once requests in flight have finished: writes what they queued after
+   * {@linkcode Service.close} (answers, audit events, log lines) and closes the audit sinks.
+   */
+  flush(): Promise<void>;
 }
 
 /** Builds the app. */
@@ -205,6 +210,11 @@ export function createApp(input: AppDeps): Service {
     mcp,
     async close() {
       await mcp.close();
+      await withTimeout(audit.flush(), 2000).catch(() => {});
+      flushLogs();
+    },
+    async flush() {
+      await withTimeout(mcp.flush(), 2000).catch(() => {});
       await withTimeout(audit.flush(), 2000).catch(() => {});
       audit.close();
       flushLogs();

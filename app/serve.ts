@@ -135,8 +135,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     kv: openedKv,
     emulator,
     async close() {
-      await service.close();
-      await listening.shutdown();
+      await service.close(); // ends streams, so the shutdown below is not held up by them
+      await listening.shutdown(); // requests in flight finish
+      await service.flush(); // and what they queued meanwhile is written
       if (!options.kv) openedKv.close();
     },
   };

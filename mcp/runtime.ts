@@ -78,9 +78,15 @@ export interface McpRuntime {
   openStreams(): { sse: number; mcp: number; listen: number };
   /**
    * Shutdown: refuses new streams, ends open ones (2025 and SSE ones with `retry:`, so clients
-   * reconnect elsewhere), stops polling and flushes bus events. Requests in flight are left to finish.
+   * reconnect elsewhere), stops polling and flushes bus events. Requests in flight are left to finish;
+   * call {@linkcode McpRuntime.flush} once they have.
    */
   close(): Promise<void>;
+  /**
+   * Writes what is still queued: bus events and kept answers, including those of requests that
+   * finished after {@linkcode McpRuntime.close} (a clean stop loses none).
+   */
+  flush(): Promise<void>;
 }
 
 /** Options of {@linkcode createMcpRuntime}. */
@@ -192,6 +198,10 @@ export function createMcpRuntime(deps: McpRuntimeDeps): McpRuntime {
       // 2026-07-28 requests in flight finish normally (closing the SDK handler would fail them).
       for (const end of [...listens]) end();
       await poller.close();
+      await bus.flush();
+      await sessions.flush();
+    },
+    async flush() {
       await bus.flush();
       await sessions.flush();
     },
