@@ -22,23 +22,50 @@ export interface RequestLogOptions {
   instance: string;
 }
 
-/** How many pseudonyms are remembered (then the memory starts over). */
-const MAX_REMEMBERED = 10_000;
+/** How many pseudonyms {@linkcode Pseudonyms} remembers (then its memory starts over). */
+export const MAX_REMEMBERED = 10_000;
+/** What a user id (`user_…`) or a session id we issued looks like; other values are not remembered. */
+const REMEMBERED_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+/** The most of an unremembered value that is hashed. */
+const MAX_HASHED = 256;
+
+/**
+ * Keyed pseudonyms of ids, each computed once. An HMAC through `node:crypto` costs ~6 µs in Deno (a
+ * hash object and a buffer pool per call), and a client sends the same user and session ids request
+ * after request. Only values of the shape we issue are remembered: a session id arrives from the
+ * client before any check, and remembering whatever it sends would let anyone fill memory with huge
+ * headers; other values are hashed each time (their first {@linkcode MAX_HASHED} characters).
+ */
+export class Pseudonyms {
+  #key: Uint8Array;
+  #remembered = new Map<string, string>();
+
+  /** @param key HMAC key bytes (`deriveLogKeyBytes(COOKIE_ENCRYPTION_KEY)`) */
+  constructor(key: Uint8Array) {
+    this.#key = key;
+  }
+
+  /** How many pseudonyms are remembered now. */
+  get size(): number {
+    return this.#remembered.size;
+  }
+
+  /** The pseudonym of `value`. */
+  of(value: string): string {
+    if (!REMEMBERED_SHAPE.test(value)) return pseudonymSync(this.#key, value.slice(0, MAX_HASHED));
+    let known = this.#remembered.get(value);
+    if (known === undefined) {
+      if (this.#remembered.size >= MAX_REMEMBERED) this.#remembered.clear();
+      known = pseudonymSync(this.#key, value);
+      this.#remembered.set(value, known);
+    }
+    return known;
+  }
+}
 
 /** The middleware; mount it first. */
 export function requestLog(options: RequestLogOptions): MiddlewareHandler {
-  // An HMAC through `node:crypto` still costs ~6 µs in Deno (a hash object and a buffer pool per
-  // call), and a client sends the same user and session ids request after request: each is computed once.
-  const remembered = new Map<string, string>();
-  const pseudonym = (value: string): string => {
-    let known = remembered.get(value);
-    if (known === undefined) {
-      if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-      known = pseudonymSync(options.key, value);
-      remembered.set(value, known);
-    }
-    return known;
-  };
+  const pseudonyms = new Pseudonyms(options.key);
   return async (c, next) => {
     const started = performance.now();
     try {
@@ -56,8 +83,8 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler {
         instance: options.instance,
       };
       // The line is written with the next batch.
-      if (identity?.userId) fields.user = pseudonym(identity.userId);
-      if (session) fields.session = pseudonym(session);
+      if (identity?.userId) fields.user = pseudonyms.of(identity.userId);
+      if (session) fields.session = pseudonyms.of(session);
       logLater("request", fields);
     }
   };
