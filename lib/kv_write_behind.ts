@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { RequestError } from "./errors.ts";
 
 /** How long a queued set waits at most before it is committed. */
 export const FLUSH_MS = 20;
@@ -41,11 +42,11 @@ export class KvWriteBehind {
 
   /**
    * Queues `value` under `key`. Returns false, and queues nothing, for a value KV could never hold
-   * (over 64 KiB serialized, roughly measured as JSON). A caller that knows the size of what it
+   * (over 64 KiB serialized, bounded from its JSON). A caller that knows the size of what it
    * queues passes it as `bytes` (an upper bound), which spares serializing the value once more.
    */
   set(key: Deno.KvKey, value: unknown, options: { expireIn: number; bytes?: number }): boolean {
-    const bytes = options.bytes ?? JSON.stringify(value).length + JSON.stringify(key).length;
+    const bytes = options.bytes ?? sizeOf(key, value);
     if (bytes > MAX_VALUE_BYTES) return false;
     this.#queue.push({ key, value, expireIn: options.expireIn, bytes });
     this.#bytes += bytes;
@@ -69,20 +70,33 @@ export class KvWriteBehind {
 
   async #commit(batch: Pending[]): Promise<void> {
     for (let start = 0; start < batch.length;) {
-      const op = this.#kv.atomic();
       let bytes = 0;
       let end = start;
       while (end < batch.length && end - start < MAX_MUTATIONS && bytes < MAX_BYTES) {
-        const p = batch[end++]!;
-        op.set(p.key, p.value, { expireIn: p.expireIn });
-        bytes += p.bytes;
+        bytes += batch[end++]!.bytes;
       }
-      try {
-        await op.commit();
-      } catch (err) {
-        this.#onError(err, end - start);
-      }
+      await this.#commitChunk(batch.slice(start, end));
       start = end;
+    }
+  }
+
+  /**
+   * Commits `chunk` atomically. When KV refuses it as too large (a value measured too small), it is
+   * retried in halves, so the one record at fault is lost, not the others queued with it.
+   */
+  async #commitChunk(chunk: Pending[]): Promise<void> {
+    const op = this.#kv.atomic();
+    for (const p of chunk) op.set(p.key, p.value, { expireIn: p.expireIn });
+    try {
+      await op.commit();
+    } catch (err) {
+      if (chunk.length > 1 && isTooLarge(err)) {
+        const half = Math.ceil(chunk.length / 2);
+        await this.#commitChunk(chunk.slice(0, half));
+        await this.#commitChunk(chunk.slice(half));
+        return;
+      }
+      this.#onError(err, chunk.length);
     }
   }
 
@@ -90,4 +104,22 @@ export class KvWriteBehind {
   async close(): Promise<void> {
     await this.flush();
   }
+}
+
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
+
+/**
+ * An upper bound of what KV counts for `value` under `key`: V8 serializes a string at one byte per
+ * character when all its characters are Latin-1 and two otherwise, and the JSON text has at least as
+ * many characters as the strings in it (escapes only add).
+ */
+function sizeOf(key: Deno.KvKey, value: unknown): number {
+  const json = JSON.stringify(value) + JSON.stringify(key);
+  return (NOT_LATIN1.test(json) ? 2 : 1) * json.length + 64;
+}
+
+/** Whether KV refused a commit for its size (as the runtime says it, or as `kv_guard.ts` does). */
+function isTooLarge(err: unknown): boolean {
+  if (err instanceof RequestError) return err.code === "field_too_large";
+  return err instanceof TypeError && /too large/i.test(err.message);
 }

@@ -50,3 +50,28 @@ Deno.test("KvWriteBehind: a value KV could not hold is refused at once, and the 
   assertEquals((await kv.get(["small"])).value, "x");
   await store.close();
 });
+
+Deno.test("KvWriteBehind refuses a value KV could not hold, counting two bytes a character beyond Latin-1", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new KvWriteBehind(kv);
+  // 33,000 characters: under 64 KiB as JSON text, about 66 KB as KV serializes it.
+  assertEquals(store.set(["wide"], "中".repeat(33_000), { expireIn: 60_000 }), false);
+  assert(store.set(["narrow"], "x".repeat(60_000), { expireIn: 60_000 }));
+  await store.close();
+  assertEquals((await kv.get<string>(["narrow"])).value?.length, 60_000);
+});
+
+Deno.test("KvWriteBehind: a record KV refuses as too large loses only itself, not the others of its commit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const lost: number[] = [];
+  const store = new KvWriteBehind(kv, { onError: (_err, count) => lost.push(count) });
+  for (let i = 0; i < 10; i++) store.set(["ok", i], { i }, { expireIn: 60_000 });
+  // Understated on purpose (a caller's own `bytes`): KV refuses it at commit time.
+  store.set(["bad"], "中".repeat(40_000), { expireIn: 60_000, bytes: 100 });
+  for (let i = 10; i < 20; i++) store.set(["ok", i], { i }, { expireIn: 60_000 });
+  await store.close();
+  assertEquals(lost, [1]);
+  const kept = await Array.fromAsync(kv.list({ prefix: ["ok"] }));
+  assertEquals(kept.length, 20);
+  assertEquals((await kv.get(["bad"])).value, null);
+});

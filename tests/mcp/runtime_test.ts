@@ -165,3 +165,35 @@ Deno.test("McpRuntime.close() drains: draining turns true and new streams are re
   await rejectsWith(t.mcp.get(get, ALICE), 503);
   await rejectsWith(t.mcp.openSse(IDENTITY), 503);
 });
+
+Deno.test("post(): one caller's answer too large for KV loses no other session's kept answer", async () => {
+  await using t = await setup();
+  const mallory = {
+    identity: { ...IDENTITY, userId: "user_mallory", grantId: "grant_mallory" } as Identity,
+    accessToken: "token_mallory",
+  };
+  const alice = await initialize(t.mcp);
+  const opened = await t.mcp.post(post(INITIALIZE), mallory);
+  await opened.body?.cancel();
+  const malloryId = opened.headers.get(SESSION_HEADER)!;
+  const call = (id: unknown) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "add", arguments: { a: 2, b: 3 } },
+  });
+  const answered = await (await t.mcp.post(post(call(1), inSession(alice)), ALICE)).text();
+  const primed = /^id: (p\.\S+\.0)\n/.exec(answered)![1]!;
+  // An id of 33,000 CJK characters: ~33 K as JSON text, ~66 KB as KV serializes it (over 64 KiB).
+  const big = await t.mcp.post(post(call("中".repeat(33_000)), inSession(malloryId)), mallory);
+  await big.body?.cancel();
+  await t.mcp.flush();
+  const replay = await t.mcp.get(
+    new Request(URL_MCP, {
+      headers: { accept: "text/event-stream", "last-event-id": primed, ...inSession(alice) },
+    }),
+    ALICE,
+  );
+  assertEquals(replay.status, 200);
+  assertStringIncludes(await replay.text(), '"text":"5"');
+});
