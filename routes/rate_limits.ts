@@ -46,7 +46,8 @@ export function rateLimitAnonymous(options: RateLimitOptions): MiddlewareHandler
   return function rateLimit(c, next) {
     const limit = c.req.method === "POST" && c.req.path === "/register"
       ? register
-      : c.req.method === "GET" &&
+      // HEAD runs the GET handler (and stores the same pending sign-in): it counts like GET.
+      : (c.req.method === "GET" || c.req.method === "HEAD") &&
           (c.req.path === "/authorize" ||
             c.req.path === "/account" && getCookie(c, WEB_SESSION_COOKIE) === undefined)
       ? authorize

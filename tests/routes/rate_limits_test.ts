@@ -93,6 +93,19 @@ Deno.test("GET /authorize past the per-address limit answers a 429 page", async 
   assertStringIncludes(await refused.text(), "rate_limited");
 });
 
+Deno.test("HEAD /authorize counts against the same limit as GET", async () => {
+  await using server = await startTestServer({ AUTHORIZE_RATE_LIMIT: "2" });
+  const client = await register(server.url);
+  const { url } = await authorizeUrl(server.url, client.client_id);
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(url, { method: "HEAD", redirect: "manual" });
+    await res.body?.cancel();
+    statuses.push(res.status);
+  }
+  assertEquals(statuses, [200, 200, 429]);
+});
+
 Deno.test("an unused registration lapses after 24 h; one used at the token endpoint renews itself", async () => {
   let now = Date.UTC(2026, 0, 1);
   await using server = await startTestServer({}, { now: () => now });
