@@ -1,20 +1,30 @@
 /**
  * The `.env` file of `deno task dev` and `deno task start`, read by the program rather than with Deno's
  * `--env-file`, which warns on every start (three times under `deno task dev`) when the file does not
- * exist yet: the usual state of a first run. The syntax is Node's `util.parseEnv` (the same as Deno's
- * `--env-file`: `NAME=value`, quotes, `#` comments, `export` prefixes), and, as with `--env-file`,
- * variables already set in the environment win.
+ * exist yet: the usual state of a first run. Read as `--env-file` reads it:
+ *
+ * - `NAME=value` lines, quotes, `#` comments and `export` prefixes, parsed by Node's `util.parseEnv`;
+ * - `${NAME}` and `$NAME` in a value are replaced by that variable (from the environment, else from an
+ *   earlier line, else empty), except in single-quoted values, which are taken as written;
+ * - variables already set in the environment win over the file.
+ *
+ * A file that exists but cannot be read is a configuration error naming it, not a stack trace.
  *
  * @see https://nodejs.org/api/util.html#utilparseenvcontent
+ * @see https://docs.deno.com/runtime/reference/env_variables/#env-file
  * @module
  */
 import { parseEnv } from "node:util";
+import { ConfigError } from "./config.ts";
+
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const SINGLE_QUOTED = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*'/;
 
 /**
  * `env` with the variables of the file at `path` added under it (a variable `env` already has keeps
  * its value); `env` itself when there is no such file.
  *
- * @throws {Deno.errors.PermissionDenied} or another read error other than a missing file
+ * @throws {ConfigError} naming `path` when the file exists but cannot be read
  * @example
  * ```ts
  * const env = await withDotEnv(".env", Deno.env.toObject());
@@ -29,8 +39,23 @@ export async function withDotEnv(
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return env;
-    throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(
+      path,
+      `cannot read ${path} (${why}); make it a readable file or remove it`,
+    );
   }
-  const fromFile = parseEnv(text) as Record<string, string>;
+  const literal = new Set<string>();
+  for (const line of text.split(/\r?\n/)) {
+    const name = SINGLE_QUOTED.exec(line)?.[1];
+    if (name) literal.add(name);
+  }
+  const fromFile: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parseEnv(text) as Record<string, string>)) {
+    fromFile[name] = literal.has(name)
+      ? value
+      : value.replace(REFERENCE, (_, braced, bare) =>
+        env[braced ?? bare] ?? fromFile[braced ?? bare] ?? "");
+  }
   return { ...fromFile, ...env };
 }
