@@ -106,7 +106,7 @@ export class KvWriteBehind {
   }
 }
 
-const NOT_LATIN1 = /[^\u0000-\u00ff]/;
+const NOT_LATIN1 = /[\u0100-\uffff]/;
 
 /**
  * An upper bound of what KV counts for `value` under `key`: V8 serializes a string at one byte per
