@@ -14,6 +14,43 @@ async function startTaskFlags(): Promise<string[]> {
     .filter((w) => !w.startsWith("--env-file"));
 }
 
+/** A free loopback port (closed again, for a child process to take). */
+function freePort(): number {
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (free.addr as Deno.NetAddr).port;
+  free.close();
+  return port;
+}
+
+/**
+ * Runs `deno task <task>` in `dir` until the server says it listens; its child process, and a reader of
+ * the rest of its stdout (cancel it when done).
+ */
+async function startTask(
+  dir: string,
+  task: string,
+  env: Record<string, string>,
+  stderr: "piped" | "null",
+): Promise<{ child: Deno.ChildProcess; out: string; reader: ReadableStreamDefaultReader<string> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", task],
+    cwd: dir,
+    env: { ...inherited(), ...env, NO_COLOR: "1" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr,
+  }).spawn();
+  let out = "";
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  while (!out.includes('"msg":"MCP server listening"')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  return { child, out, reader };
+}
+
 /** Runs main.ts to its exit, with `-A` or the given flags, in the project folder. */
 async function runMain(
   env: Record<string, string>,
@@ -323,26 +360,9 @@ Deno.test("deno task dev reads .env (its PORT is honoured), and ends on SIGTERM;
   const dir = await Deno.makeTempDir({ prefix: "mcp-dev-" });
   try {
     await copyProject(dir);
-    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (free.addr as Deno.NetAddr).port;
-    free.close();
+    const port = freePort();
     await Deno.writeTextFile(`${dir}/.env`, `PORT=${port}\nSERVER_NAME=Dotenv test\n`);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["task", "dev"],
-      cwd: dir,
-      env: { ...inherited(), NO_COLOR: "1" },
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    let out = "";
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    while (!out.includes('"msg":"MCP server listening"')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
+    const { child, out, reader } = await startTask(dir, "dev", {}, "null");
     assertStringIncludes(out, `"listen":"127.0.0.1:${port}"`);
     const home = await (await fetch(`http://localhost:${port}/`)).text();
     assertStringIncludes(home, "Dotenv test");
@@ -376,25 +396,8 @@ Deno.test("deno task start without a .env starts without a warning about the mis
   const dir = await Deno.makeTempDir({ prefix: "mcp-start-" });
   try {
     await copyProject(dir);
-    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (free.addr as Deno.NetAddr).port;
-    free.close();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["task", "start"],
-      cwd: dir,
-      env: { ...inherited(), PORT: String(port), NO_COLOR: "1" },
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let out = "";
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    while (!out.includes('"msg":"MCP server listening"')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
+    const port = freePort();
+    const { child, out, reader } = await startTask(dir, "start", { PORT: String(port) }, "piped");
     assertStringIncludes(out, `"listen":"127.0.0.1:${port}"`);
     child.kill("SIGTERM");
     await child.status;
