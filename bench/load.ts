@@ -78,6 +78,21 @@ const CEILING_SRC =
     JSON.stringify(CEILING_BODY)
   }, { headers: { "content-type": "application/json" } }));`;
 
+/**
+ * A reference beside the ceiling: a bare `Deno.serve` that also does what any JSON-RPC server must,
+ * reading three headers and the JSON body before answering. The ceiling does neither, and each costs
+ * the runtime work (headers and the body come from Rust through ops); the gap between the two rows is
+ * the share of the ceiling no server of this kind can have.
+ */
+const READING_SRC =
+  `Deno.serve({ port: Number(Deno.args[0]), hostname: "127.0.0.1", onListen() {} }, async (req) => {
+  req.headers.get("authorization"); req.headers.get("content-type"); req.headers.get("accept");
+  const { id } = JSON.parse(await req.text());
+  return new Response(JSON.stringify({ jsonrpc: "2.0", id, result: {} }), {
+    headers: { "content-type": "application/json" },
+  });
+});`;
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr;
@@ -85,10 +100,10 @@ function freePort(): number {
   return port;
 }
 
-async function waitFor(url: string): Promise<void> {
+async function waitFor(url: string, init?: RequestInit): Promise<void> {
   for (let i = 0; i < 300; i++) {
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, init);
       await res.body?.cancel();
       if (res.status !== 503) return; // 503: listening, still starting
       await new Promise((r) => setTimeout(r, 100));
@@ -116,6 +131,10 @@ async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<voi
   const ceilingFile = `${dir}/ceiling.ts`;
   await Deno.writeTextFile(ceilingFile, CEILING_SRC);
   const ceiling = spawn(["run", "--allow-net", ceilingFile, String(ceilingPort)]);
+  const readingPort = freePort();
+  const readingFile = `${dir}/reading.ts`;
+  await Deno.writeTextFile(readingFile, READING_SRC);
+  const reading = spawn(["run", "--allow-net", readingFile, String(readingPort)]);
   const appPort = freePort();
   const base = `http://127.0.0.1:${appPort}`;
   const v8 = args["v8-flags"] ? [`--v8-flags=${args["v8-flags"]}`] : [];
@@ -127,6 +146,7 @@ async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<voi
     MCP_FAST_PATH: String(args["fast-path"]),
   });
   await waitFor(`http://127.0.0.1:${ceilingPort}/`);
+  await waitFor(`http://127.0.0.1:${readingPort}/`, { method: "POST", body: CEILING_BODY });
   await waitFor(`${base}/health`);
 
   const session = await signIn(base, "alice@example.com");
@@ -175,6 +195,14 @@ async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<voi
       expect: '"result"',
     },
     {
+      name: "Deno.serve reading headers and JSON body (reference)",
+      url: `http://127.0.0.1:${readingPort}/`,
+      headers: json,
+      body: CEILING_BODY,
+      status: 200,
+      expect: '"result"',
+    },
+    {
       name: "/mcp 401 without a token",
       ...legacy("ping"),
       headers: json,
@@ -211,7 +239,7 @@ async function setUp(): Promise<{ scenarios: Scenario[]; stop: () => Promise<voi
   return {
     scenarios,
     async stop() {
-      for (const child of [ceiling, app]) {
+      for (const child of [ceiling, reading, app]) {
         child.kill("SIGTERM");
         await child.status;
       }
