@@ -229,7 +229,10 @@ export function createStreamableHttp(parts: StreamableHttpParts): StreamableHttp
         );
       }
       if (replay === "finished") {
-        return new Response(null, { status: 204, headers: { [SESSION_HEADER]: session.id } });
+        return new Response(null, {
+          status: 204,
+          headers: { [SESSION_HEADER]: session.id, "cache-control": "no-store" },
+        });
       }
       if (replay) {
         return new Response(replay.body, {
