@@ -25,23 +25,13 @@ globalThis.addEventListener("unload", () => void server[Symbol.asyncDispose]());
 
 let id = 0;
 async function call(sessionId: string, version: string): Promise<void> {
-  const res = await fetch(`${server.url}/mcp`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${accessToken}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-session-id": sessionId,
-      "mcp-protocol-version": version,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: ++id,
-      method: "tools/call",
-      params: { name: "add", arguments: { a: 1, b: 2 } },
-    }),
-  });
-  if (!(await res.text()).includes('"text":"3"')) throw new Error("no result");
+  const reply = await postMcp(server.url, accessToken, {
+    jsonrpc: "2.0",
+    id: ++id,
+    method: "tools/call",
+    params: { name: "add", arguments: { a: 1, b: 2 } },
+  }, { "mcp-session-id": sessionId, "mcp-protocol-version": version });
+  if (!JSON.stringify(reply.message).includes('"text":"3"')) throw new Error("no result");
 }
 
 Deno.bench("tools/call, 2025-06-18 session", { group: "post", baseline: true }, async () => {

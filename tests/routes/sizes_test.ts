@@ -3,6 +3,7 @@ import { MAX_SCOPE_CHARS } from "../../auth/authorize.ts";
 import { MAX_METADATA_BYTES } from "../../auth/clients.ts";
 import { MAX_INIT_FIELD_BYTES } from "../../mcp/session_http.ts";
 import { authorizeUrl, register, signIn } from "../helpers/oauth.ts";
+import { postMcp } from "../helpers/mcp_clients.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 Deno.test("GET /authorize refuses a scope too large to store with invalid_scope, never 500", async () => {
@@ -66,22 +67,14 @@ Deno.test("MCP initialize with an oversized clientInfo or capabilities is a JSON
       },
     ]
   ) {
-    const res = await fetch(`${server.url}/mcp`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 7,
-        method: "initialize",
-        params: { protocolVersion: "2025-06-18", ...params },
-      }),
+    const reply = await postMcp(server.url, accessToken, {
+      jsonrpc: "2.0",
+      id: 7,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", ...params },
     });
-    assertEquals(res.status, 400);
-    const body = await res.json();
+    assertEquals(reply.status, 400);
+    const body = reply.message as { id: number; error: { code: number; message: string } };
     assertEquals(body.id, 7, JSON.stringify(body));
     assertEquals(body.error.code, -32602);
     assertStringIncludes(body.error.message, String(MAX_INIT_FIELD_BYTES));
