@@ -19,11 +19,9 @@ const UPSTREAM = {
   sessionId: "session_1",
 };
 
-async function store(now: () => number) {
-  const kv = await Deno.openKv(":memory:");
-  const { sealer } = await deriveKeys("g".repeat(64));
-  const grants = new GrantStore(kv, sealer, now);
-  const grant = await grants.create(
+/** A one-minute grant of client `mcp_1`. */
+function newGrant(grants: GrantStore) {
+  return grants.create(
     {
       upstream: UPSTREAM,
       upstreamRefreshToken: "rt",
@@ -33,6 +31,13 @@ async function store(now: () => number) {
     },
     60_000,
   );
+}
+
+async function store(now: () => number) {
+  const kv = await Deno.openKv(":memory:");
+  const { sealer } = await deriveKeys("g".repeat(64));
+  const grants = new GrantStore(kv, sealer, now);
+  const grant = await newGrant(grants);
   return { kv, grants, grant };
 }
 
@@ -113,16 +118,7 @@ async function interferedStore(now: () => number) {
   const { sealer } = await deriveKeys("g".repeat(64));
   const state = { id: "", interfere: 0 };
   const grants = new GrantStore(interfering(kv, state), sealer, now);
-  const grant = await grants.create(
-    {
-      upstream: UPSTREAM,
-      upstreamRefreshToken: "rt",
-      clientId: "mcp_1",
-      scopes: [],
-      resource: null,
-    },
-    60_000,
-  );
+  const grant = await newGrant(grants);
   state.id = grant.id;
   return { kv, grants, grant, state };
 }
