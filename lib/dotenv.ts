@@ -10,6 +10,9 @@
  *
  * A file that exists but cannot be read is a configuration error naming it, not a stack trace.
  *
+ * The expansion is written here (a dozen lines) rather than taken from `dotenv-expand`, whose
+ * precedence and quoting rules differ from Deno's; this one was checked against `--env-file` output.
+ *
  * @see https://nodejs.org/api/util.html#utilparseenvcontent
  * @see https://docs.deno.com/runtime/reference/env_variables/#env-file
  * @module
